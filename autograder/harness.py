@@ -1,0 +1,131 @@
+"""What a hidden suite imports: the ``graded`` marker and the checks that explain failures.
+
+A hidden test is an ordinary pytest function that takes the ``student`` fixture (the
+student's module, run in the sandbox; see ``autograder.student``) and, where it needs them,
+``reference`` (the reference solution, imported in the trusted process) and ``rng`` (a
+fresh, seeded ``numpy.random.Generator``)::
+
+    @graded("conv_output_size", points=2)
+    def test_dilation(student, reference):
+        "dilation > 1"
+        for case in CASES:
+            assert_same(student.conv_output_size(**case), reference.conv_output_size(**case),
+                        case=describe(case))
+
+Its result's name is ``"<function>: <first docstring line> [<parameter id>]"``. A failing
+check raises ``AssertionError`` whose message is the test's feedback, so each message names
+the case, then what differs: type, shape, values (max abs/rel error, first differing index).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pytest
+
+from autograder.student import StudentRaised
+
+
+def graded(function: str, points: float = 1.0):
+    """Mark a hidden test: the student ``function`` it checks and what it is worth.
+
+    Parametrized tests earn ``points`` for each case.
+    """
+    return pytest.mark.graded(function=function, points=points)
+
+
+def describe(case: dict) -> str:
+    """``{"size": 7, "stride": 2}`` -> ``"size=7, stride=2"``: a case as a reader writes it."""
+    return ", ".join(f"{name}={value!r}" for name, value in case.items())
+
+
+def assert_same(actual, expected, *, case: str) -> None:
+    """Exact equality for ints, tuples of ints and the like; ints must be integers.
+
+    Rejects a float where an int is expected (``85.0`` for ``85``: use ``//``).
+    """
+    problem = _difference(actual, expected)
+    if problem:
+        raise AssertionError(f"{case}: {problem}")
+
+
+def _difference(actual, expected) -> str | None:
+    if isinstance(expected, tuple):
+        if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
+            return f"expected {expected!r}, got {actual!r}"
+        for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            if _difference(a, e):
+                return f"expected {expected!r}, got {actual!r} (differs at position {index})"
+        return None
+    if isinstance(expected, numbers.Integral) and not isinstance(expected, bool):
+        if isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
+            return (f"expected the int {expected}, got {type(actual).__name__} {actual!r}"
+                    + (" (an int is needed: use // rather than /)"
+                       if isinstance(actual, float) else ""))
+    if actual != expected:
+        return f"expected {expected!r}, got {actual!r}"
+    return None
+
+
+def assert_raises(exception: type[BaseException], call, *args, case: str,
+                  names: tuple[str, ...] = (), **kwargs) -> None:
+    """Check that ``call(*args, **kwargs)`` (a student function) raises ``exception``.
+
+    Args:
+        exception: the expected class; a subclass raised by the student counts.
+        case: what is being tried, for the message.
+        names: where given, the message must mention at least one of them (the contract
+            asks a ``ValueError`` to name the argument at fault).
+    """
+    try:
+        value = call(*args, **kwargs)
+    except StudentRaised as raised:
+        if exception.__name__ not in raised.class_names:
+            raise AssertionError(f"{case}: expected {exception.__name__}, but it raised "
+                                 f"{raised.type_name}: {raised.message}") from None
+        if names and not any(name in raised.message for name in names):
+            raise AssertionError(f"{case}: raised {exception.__name__} as it should, but "
+                                 f"its message {raised.message!r} does not name "
+                                 f"{' or '.join(repr(n) for n in names)}") from None
+        return
+    raise AssertionError(f"{case}: expected {exception.__name__}, but it returned {value!r}")
+
+
+def assert_array_close(actual, expected: np.ndarray, *, case: str, rtol: float = 1e-6,
+                       atol: float = 1e-8) -> None:
+    """Check a student's array against the expected one, in the manner of ``np.allclose``.
+
+    The message names the case, then the first thing that differs: the type, the shape, the
+    values (non-finite entries, max absolute and relative error, the first differing index
+    with both values there, how many entries differ).
+    """
+    expected = np.asarray(expected)
+    if not isinstance(actual, np.ndarray):
+        raise AssertionError(f"{case}: expected a numpy array of shape {expected.shape}, "
+                             f"got {type(actual).__name__} {_short(actual)}")
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{case}: expected shape {expected.shape}, got {actual.shape}")
+    if actual.dtype.kind not in "fiub":
+        raise AssertionError(f"{case}: expected numbers, got an array of dtype {actual.dtype}")
+    actual64, expected64 = actual.astype(np.float64), expected.astype(np.float64)
+    bad = ~np.isclose(actual64, expected64, rtol=rtol, atol=atol, equal_nan=False)
+    if not bad.any():
+        return
+    error = np.abs(actual64 - expected64)
+    relative = error / np.maximum(np.abs(expected64), np.finfo(np.float64).tiny)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    finite = np.isfinite(error)
+    raise AssertionError(
+        f"{case}: values differ at {int(bad.sum())} of {bad.size} entries; "
+        f"max abs error {np.max(error[finite], initial=0):.3g}, "
+        f"max rel error {np.max(relative[finite], initial=0):.3g}"
+        + ("" if finite.all() else f", {int((~finite).sum())} non-finite entries")
+        + f"; first at index {first}: expected {expected64[first]:.6g}, "
+        f"got {actual64[first]:.6g}"
+    )
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
