@@ -3,8 +3,8 @@
 Started by ``autograder.sandbox`` as ``python -E -s -B -u worker.py READ_FD WRITE_FD``, with
 this file and ``wire.py`` copied into a read-only runtime folder (the script's folder is first
 on ``sys.path``; the student's folder is added only once numpy and ``wire`` are imported).
-It reads requests and writes replies in the wire format (see ``wire``) on the two pipe descriptors; the student's prints go to
-files, never into the channel. Requests:
+It reads requests and writes replies in the wire format (see ``wire``) on the two pipe
+descriptors; the student's prints go to a file, never into the channel. Requests:
 
     {"op": "init", "directory", "module", "forbidden": [...]}   import the student's module
     {"op": "call", "function", "args", "kwargs"}                call one of its functions
