@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,8 +57,9 @@ def parser() -> argparse.ArgumentParser:
                                help="folder for grades.csv and the results.json files")
     grade_command.add_argument("--assignment", nargs="+", choices=sorted(ASSIGNMENTS),
                                metavar="ID", help="grade only these assignments")
-    grade_command.add_argument("--jobs", type=int, default=1,
-                               help="submissions graded at the same time (default 1)")
+    grade_command.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                               help="submissions graded at the same time (default: one "
+                                    "per CPU core)")
     grade_command.set_defaults(run=grade)
     return root
 

@@ -12,6 +12,7 @@ from cnnlab.course import get_assignment
 
 def make_submission(root: Path, student: str, assignment_id: str, *,
                     source: Path | None = None, replace: dict[str, str] | None = None,
+                    append: str = "",
                     files: dict[str, str] | None = None) -> Path:
     """Write ``root/<student>/<assignment_id>/`` as a student would submit it.
 
@@ -22,6 +23,8 @@ def make_submission(root: Path, student: str, assignment_id: str, *,
         source: the module file to submit; by default the reference solution's.
         replace: ``{old: new}`` text edits applied to the module, each ``old`` required to
             occur in it (so a mutant that no longer applies fails loudly).
+        append: code put after the module's own (runs last at import; a ``def`` here
+            replaces the module's function of that name).
         files: further files, ``{relative path: text}`` (a ``conftest.py``, a fake ``numpy.py``).
     """
     assignment = get_assignment(assignment_id)
@@ -32,7 +35,7 @@ def make_submission(root: Path, student: str, assignment_id: str, *,
     for old, new in (replace or {}).items():
         assert old in text, f"mutant for {student}: {old!r} not found in {module.name}"
         text = text.replace(old, new)
-    (folder / f"{assignment.module}.py").write_text(text)
+    (folder / f"{assignment.module}.py").write_text(f"{text}\n{append}\n")
     for relative, content in (files or {}).items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
         (folder / relative).write_text(content)
