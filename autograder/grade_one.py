@@ -32,7 +32,13 @@ def pytest_arguments(assignment_id: str, extra: list[str]) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", required=True)
+    # Paths are made absolute before the job moves to its scratch folder.
+    parser.add_argument("--submission", required=True, type=os.path.abspath)
+    parser.add_argument("--results", required=True, type=os.path.abspath)
+    parser.add_argument("--hide", action="append", default=[], type=os.path.abspath)
     args, rest = parser.parse_known_args(argv)
+    rest += ["--submission", args.submission, "--results", args.results]
+    rest += [option for folder in args.hide for option in ("--hide", folder)]
     with tempfile.TemporaryDirectory(prefix="cnnlab-grade-") as scratch:
         os.chdir(scratch)  # nothing a suite's tools write lands in the course folder
         code = pytest.main(pytest_arguments(args.assignment, rest))

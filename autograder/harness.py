@@ -81,6 +81,8 @@ def assert_raises(exception: type[BaseException], call, *args, case: str,
     try:
         value = call(*args, **kwargs)
     except StudentRaised as raised:
+        if raised.type_name == "NotImplementedError" != exception.__name__:
+            raise  # its feedback says the function is not written yet
         if exception.__name__ not in raised.class_names:
             raise AssertionError(f"{case}: expected {exception.__name__}, but it raised "
                                  f"{raised.type_name}: {raised.message}") from None

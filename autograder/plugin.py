@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import time
 import zlib
 from pathlib import Path
@@ -32,7 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--results", help="where to write results.json")
     group.addoption("--hide", action="append", default=[],
                     help="a further folder to hide from the student's code (repeatable)")
-    group.addoption("--seed", type=int, default=None, help="seed of the generated inputs")
+    group.addoption("--seed", type=int, default=os.environ.get("CNNLAB_SEED"),
+                    help="seed of the generated inputs (default: $CNNLAB_SEED, else fresh)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -52,7 +54,7 @@ class Scorer:
         self.results_path = Path(config.getoption("--results"))
         self.hide = tuple(Path(p) for p in config.getoption("--hide"))
         seed = config.getoption("--seed")
-        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else seed
+        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
         self.started = time.monotonic()
         self.tests: dict[str, dict] = {}
         self.grader_errors = 0

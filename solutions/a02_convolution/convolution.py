@@ -27,7 +27,6 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 
 class Geometry(NamedTuple):
@@ -87,12 +86,12 @@ def _conv2d_geometry(x_shape, w_shape, stride, padding, dilation, groups) -> Geo
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     dilation = _pair(dilation, "dilation", 1)
-    span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
-    padded = [s + 2 * p for s, p in zip(size, padding)]
-    if any(s > p for s, p in zip(span, padded)):
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True)]
+    padded = [s + 2 * p for s, p in zip(size, padding, strict=True)]
+    if any(s > p for s, p in zip(span, padded, strict=True)):
         raise ValueError(f"the kernel of w, dilated to {tuple(span)}, is larger than the "
                          f"padded input {tuple(padded)}: increase padding")
-    out = tuple((p - s) // st + 1 for p, s, st in zip(padded, span, stride))
+    out = tuple((p - s) // st + 1 for p, s, st in zip(padded, span, stride, strict=True))
     return Geometry(tuple(kernel), stride, padding, dilation, int(groups), out)
 
 
@@ -121,11 +120,12 @@ def _conv_transpose2d_geometry(x_shape, w_shape, stride, padding,
     stride = _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
     output_padding = _pair(output_padding, "output_padding", 0)
-    if any(op >= s for op, s in zip(output_padding, stride)):
+    if any(op >= s for op, s in zip(output_padding, stride, strict=True)):
         raise ValueError(f"output_padding {output_padding} must be smaller than "
                          f"stride {stride}")
     out = tuple((size - 1) * s - 2 * p + k + op for size, s, p, k, op in
-                zip(x_shape[2:], stride, padding, w_shape[2:], output_padding))
+                zip(x_shape[2:], stride, padding, w_shape[2:], output_padding,
+                    strict=True))
     if min(out) < 1:
         raise ValueError(f"padding {padding} leaves an empty output {out}")
     out_shape = (x_shape[0], w_shape[1], *out)
@@ -143,6 +143,9 @@ def _im2col(x: np.ndarray, geometry: Geometry) -> np.ndarray:
     - cols: (N, G, C // G * KH * KW, OH * OW) with G = groups; ``cols[n, g, :, oh * OW + ow]``
       is the window seen by output pixel (oh, ow) of image n through the channels of group g,
       in the order of ``w[f].ravel()``.
+
+    Hint: ``np.lib.stride_tricks.as_strided`` gives every window of ``x`` as a view, without
+    copying; one ``reshape`` then lays the windows out as columns.
     """
     ### BEGIN SOLUTION
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry[:4]
@@ -151,9 +154,9 @@ def _im2col(x: np.ndarray, geometry: Geometry) -> np.ndarray:
     n, c, _, _ = x.shape
     step_n, step_c, step_h, step_w = x.strides
     # windows[n, c, i, j, r, s] = x[n, c, r * sh + i * dh, s * sw + j * dw], with no copy
-    windows = as_strided(x, shape=(n, c, kh, kw, oh, ow),
-                         strides=(step_n, step_c, step_h * dh, step_w * dw,
-                                  step_h * sh, step_w * sw), writeable=False)
+    windows = np.lib.stride_tricks.as_strided(
+        x, shape=(n, c, kh, kw, oh, ow), writeable=False,
+        strides=(step_n, step_c, step_h * dh, step_w * dw, step_h * sh, step_w * sw))
     return windows.reshape(n, groups, c // groups * kh * kw, oh * ow)
     ### END SOLUTION
 
@@ -180,8 +183,9 @@ def _conv2d_input_grad(dout: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = geometry[:4]
     groups, (oh, ow) = geometry.groups, geometry.out
     filters = w.shape[0]
-    w_rows = w.reshape(groups, filters // groups, -1)                  # (G, F/G, C/G*KH*KW)
-    dcols = w_rows.transpose(0, 2, 1) @ dout.reshape(n, groups, filters // groups, oh * ow)
+    # every window's gradient: (G, C // G * KH * KW, F // G) @ (N, G, F // G, OH * OW)
+    w_columns = w.reshape(groups, filters // groups, -1).transpose(0, 2, 1)
+    dcols = w_columns @ dout.reshape(n, groups, filters // groups, oh * ow)
     dcols = dcols.reshape(n, c, kh, kw, oh, ow)
     dx = np.zeros((n, c, h + 2 * ph, w_size + 2 * pw), dtype=dcols.dtype)
     for i in range(kh):
@@ -248,7 +252,7 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, pa
     n, filters = x.shape[0], w.shape[0]
     dx = _conv2d_input_grad(dout, w, x.shape, geometry)
     dout_rows = dout.reshape(n, geometry.groups, filters // geometry.groups, -1)
-    cols = _im2col(x, geometry)                                         # (N, G, K, OH*OW)
+    cols = _im2col(x, geometry)                                  # (N, G, K, OH * OW)
     dw = (dout_rows @ cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw, db

@@ -53,6 +53,16 @@ def coin(rng: np.random.Generator) -> bool:
     return bool(rng.integers(2))
 
 
+def pick(rng: np.random.Generator, options: tuple):
+    """One of ``options``, as it is (``rng.choice`` would turn strings into numpy strings)."""
+    return options[int(rng.integers(len(options)))]
+
+
+def picks(rng: np.random.Generator, options: tuple, n: int = N_CASES) -> list:
+    """``n`` draws from ``options``."""
+    return [pick(rng, options) for _ in range(n)]
+
+
 def cases_of(generate, rng: np.random.Generator, n: int = N_CASES, **options) -> list[dict]:
     return [generate(rng, **options) for _ in range(n)]
 
@@ -157,9 +167,10 @@ def pool_case(rng: np.random.Generator, *, default_stride: bool = False, padded:
         ceil_mode: passed when not None.
         fit: how the windows meet the end of the padded input: ``"exact"`` (they fit),
             ``"partial"`` (a partial last window that ``ceil_mode`` keeps), or ``"drop"``
-            (``ceil_mode``'s extra window would start in the right padding, so it is dropped).
+            (``ceil_mode``'s extra window would start in the right padding, so it is dropped;
+            impossible with the default stride and no padding).
     """
-    while True:
+    for _ in range(10_000):
         kernel = draw(rng, 2 if padded else 1, 6)
         stride = kernel if default_stride else draw(rng, 1, 5)
         padding = draw(rng, 1, kernel // 2) if padded else 0
@@ -167,6 +178,8 @@ def pool_case(rng: np.random.Generator, *, default_stride: bool = False, padded:
         padded_size = size + 2 * padding
         if kernel <= padded_size and pool_fit(size, kernel, stride, padding) == fit:
             break
+    else:
+        raise ValueError(f"no pooling case with {default_stride=}, {padded=} and {fit=}")
     case = {"size": size, "kernel_size": kernel}
     if not default_stride:
         case["stride"] = stride
@@ -296,7 +309,8 @@ def padded_conv2d(case: dict) -> tuple[torch.Tensor, torch.Tensor, dict]:
     dilation = per_axis(case.get("dilation", 1))
     groups = case.get("groups", 1)
     pads = [axis_padding(size, k, s, p, d) for size, k, s, p, d in
-            zip((height, width), kernel, stride, per_axis(case.get("padding", 0)), dilation)]
+            zip((height, width), kernel, stride, per_axis(case.get("padding", 0)), dilation,
+                strict=True)]
     (top, bottom), (left, right) = pads
     x = F.pad(meta(*case["input_shape"]), (left, right, top, bottom))
     w = meta(case["out_channels"], channels // groups, *kernel)

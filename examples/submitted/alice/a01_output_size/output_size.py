@@ -88,6 +88,9 @@ def conv2d_num_params(in_channels, out_channels, kernel_size, bias=True, groups=
 
 
 def dense_equivalent_num_params(input_shape, output_shape, bias=True):
+    for name, shape in (("input_shape", input_shape), ("output_shape", output_shape)):
+        if min(shape) <= 0:
+            raise ValueError(f"{name} must hold positive sizes, got {shape}")
     inputs, outputs = math.prod(input_shape), math.prod(output_shape)
     return inputs * outputs + (outputs if bias else 0)
 

@@ -1,0 +1,26 @@
+"""avg_pool2d_backward against autograd through F.avg_pool2d(count_include_pad=True), and
+the arguments it must refuse."""
+
+import pytest
+
+from autograder.harness import graded
+from autograder.suites.a03_pooling.cases import (
+    AVG_FAMILIES,
+    INVALID_ARGUMENTS,
+    check_backward,
+    check_rejects,
+)
+
+
+@graded("avg_pool2d_backward", points=2)
+@pytest.mark.parametrize("family", AVG_FAMILIES.values(), ids=AVG_FAMILIES.keys())
+def test_matches_pytorch(student, rng, family):
+    "matches autograd through F.avg_pool2d(count_include_pad=True)"
+    check_backward(student.avg_pool2d_backward, "avg", family, rng)
+
+
+@graded("avg_pool2d_backward", points=0.5)
+@pytest.mark.parametrize("options, names", INVALID_ARGUMENTS)
+def test_rejects_invalid_arguments(student, options, names):
+    "raises ValueError naming the argument"
+    check_rejects(student.avg_pool2d_backward, options, names, backward=True)

@@ -1,0 +1,157 @@
+"""The grader on a01, judged by what it does to submissions of every kind.
+
+The reference earns full marks and the released stubs nothing; realistic bugs lose the
+tests of their case family only; hostile submissions (a fake numpy, a conftest.py, a
+forged results.json, sys.exit or an endless loop at import, reading the reference) gain
+nothing and cost the grader bounded time. Every submission is graded in one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from support import assert_full_marks, copy_release, grade, lost_points, make_submission
+
+from cnnlab.course import REPO_ROOT, get_assignment
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "a01_output_size"
+LIMITS = get_assignment(ASSIGNMENT).limits
+SHAPE_FUNCTIONS = {"conv_output_size", "conv2d_output_shape", "conv2d_macs"}
+
+ROUNDS_INSTEAD_OF_FLOORING = '''
+_exact_conv_output_size = conv_output_size
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    """A classic bug: the windows that fit at stride 1, divided with / and round()."""
+    _exact_conv_output_size(size, kernel_size, stride, padding, dilation)  # for its checks
+    windows = _exact_conv_output_size(size, kernel_size, 1, padding, dilation)
+    return int(round((windows - 1) / stride)) + 1
+'''
+IGNORES_DILATION = '''
+_exact_conv_output_size = conv_output_size
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    return _exact_conv_output_size(size, kernel_size, stride, padding)
+'''
+FAKE_NUMPY = '''
+"""A numpy that finds everything equal, in the hope that the grader uses it."""
+def allclose(*args, **kwargs):
+    return True
+def array_equal(*args, **kwargs):
+    return True
+'''
+CHEATING_CONFTEST = '''
+import pytest
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    outcome.get_result().outcome = "passed"
+'''
+READS_THE_REFERENCE = f'''
+try:
+    exec(open({str(REPO_ROOT / "solutions" / ASSIGNMENT / "output_size.py")!r}).read())
+except OSError as error:
+    print("could not read the reference:", error)
+'''
+KILLS_THE_GRADER = '''
+import os, signal
+os.kill(os.getppid(), signal.SIGKILL)
+'''
+FORGED_RESULTS = json.dumps({"score": 51, "max_score": 51, "tests": []})
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
+    """Results by student id from one grading run, and that run's wall time (s)."""
+    os.environ["CNNLAB_SEED"] = "20261123"  # the same cases for every submission
+    request.addfinalizer(lambda: os.environ.pop("CNNLAB_SEED"))
+    root = tmp_path_factory.mktemp("submitted")
+    stub = get_assignment(ASSIGNMENT).release_dir / "output_size.py"
+    make_submission(root, "reference", ASSIGNMENT)
+    copy_release(root, "stubs", ASSIGNMENT)
+    make_submission(root, "rounds", ASSIGNMENT, append=ROUNDS_INSTEAD_OF_FLOORING)
+    make_submission(root, "no_dilation", ASSIGNMENT, append=IGNORES_DILATION)
+    make_submission(root, "fake_numpy_and_conftest", ASSIGNMENT,
+                    append=ROUNDS_INSTEAD_OF_FLOORING,
+                    files={"numpy.py": FAKE_NUMPY, "conftest.py": CHEATING_CONFTEST})
+    make_submission(root, "forged_results", ASSIGNMENT, source=stub,
+                    files={"results.json": FORGED_RESULTS})
+    make_submission(root, "reads_reference", ASSIGNMENT, source=stub,
+                    append=READS_THE_REFERENCE)
+    make_submission(root, "exits_at_import", ASSIGNMENT, append="import sys\nsys.exit(0)")
+    make_submission(root, "loops_at_import", ASSIGNMENT, append="while True:\n    pass")
+    make_submission(root, "kills_grader", ASSIGNMENT, append=KILLS_THE_GRADER)
+    started = time.monotonic()
+    results = grade(root, tmp_path_factory.mktemp("graded"))
+    return {student: r for (student, _), r in results.items()}, time.monotonic() - started
+
+
+def lost_tests(results: dict) -> set[str]:
+    return {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}
+
+
+def test_reference_earns_full_marks(graded):
+    results, _ = graded
+    assert_full_marks(results["reference"])
+    assert results["reference"]["status"] == "graded"
+
+
+def test_released_stubs_earn_nothing(graded):
+    stubs = graded[0]["stubs"]
+    assert stubs["score"] == 0 and stubs["max_score"] == graded[0]["reference"]["max_score"]
+    assert all("not implemented yet" in t["output"] for t in stubs["tests"])
+
+
+def test_rounding_bug_costs_only_the_tests_where_rounding_matters(graded):
+    lost = lost_tests(graded[0]["rounds"])
+    assert {name.split(": ")[0] for name in lost} == SHAPE_FUNCTIONS
+    assert all(("rounding" in n or "pixels over" in n or "> 1" in n) and "ValueError" not in n
+               for n in lost), lost
+
+
+def test_ignored_dilation_costs_only_dilation_tests(graded):
+    lost = lost_tests(graded[0]["no_dilation"])
+    assert lost and {name.split(": ")[0] for name in lost} <= SHAPE_FUNCTIONS
+    assert all("dilat" in name for name in lost), lost
+
+
+def test_fake_numpy_and_conftest_change_nothing(graded):
+    results, _ = graded
+    assert lost_tests(results["fake_numpy_and_conftest"]) == lost_tests(results["rounds"])
+
+
+@pytest.mark.parametrize("student", ["forged_results", "reads_reference"])
+def test_forged_files_and_reading_the_reference_gain_nothing(graded, student):
+    assert graded[0][student]["score"] == 0
+
+
+@pytest.mark.parametrize("student, status, says", [
+    ("exits_at_import", "import error", "could not be imported: SystemExit"),
+    ("loops_at_import", "timeout", f"did not finish within {LIMITS.call_seconds:g} s"),
+])
+def test_broken_imports_score_zero_with_a_clear_message(graded, student, status, says):
+    results = graded[0][student]
+    assert results["score"] == 0 and results["status"] == status
+    assert all(says in t["output"] for t in results["tests"])
+    assert results["execution_time"] < LIMITS.call_seconds + 5
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the worker has its own user only under root")
+def test_the_worker_cannot_kill_the_grader(graded):
+    results = graded[0]["kills_grader"]
+    assert results["status"] == "import error"
+    assert "PermissionError" in results["tests"][0]["output"]
+
+
+def test_grading_time_is_bounded(graded):
+    results, seconds = graded
+    assert seconds < len(results) * 15, f"{len(results)} submissions took {seconds:.0f} s"
+    assert lost_points(results["reference"]) == {}

@@ -1,0 +1,154 @@
+"""The a02_convolution hidden suite, judged by the submissions it grades.
+
+The reference and a correct plain-loops submission earn full marks, the released stubs earn
+nothing, and each buggy submission (a mutant of the reference) loses points on exactly the
+functions its bug breaks; for ``conv2d_backward``, on exactly the gradients (dx, dw, db) it
+gets wrong. Every submission is graded in one run of the grader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import (
+    assert_full_marks,
+    copy_release,
+    function_of,
+    grade,
+    lost_points,
+    make_submission,
+)
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "a02_convolution"
+LOOPS = Path(__file__).parent / "fixtures" / "a02_loops_convolution.py"
+
+FORWARD, BACKWARD, TRANSPOSE = "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward"
+FUNCTIONS = {FORWARD, BACKWARD, TRANSPOSE}
+FORWARD_START = ("    geometry = _conv2d_geometry(x.shape, w.shape, stride, padding, dilation, "
+                 "groups)\n    n, filters = x.shape[0], w.shape[0]\n    w_rows")
+
+#: Buggy submissions: student id -> (edits of the reference's source, functions that lose
+#: points, and the conv2d_backward tests that lose them: "dx", "dw", "db" or "invalid").
+MUTANTS = {
+    "flipped_kernel": (
+        {"w_rows = w.reshape(geometry.groups,": "w_rows = w[:, :, ::-1, ::-1].reshape("
+                                               "geometry.groups,"},
+        {FORWARD}, set()),
+    "one_sided_padding": (
+        {"(ph, ph), (pw, pw)": "(0, 2 * ph), (0, 2 * pw)"},
+        {FORWARD, BACKWARD}, {"dw"}),
+    "dx_cropped_on_one_side": (
+        {"return dx[:, :, ph:ph + h, pw:pw + w_size]": "return dx[:, :, :h, :w_size]"},
+        {BACKWARD, TRANSPOSE}, {"dx"}),
+    "stride_ignored_in_backward_dx": (
+        {"dx = _conv2d_input_grad(dout, w, x.shape, geometry)":
+         "dx = _conv2d_input_grad(dout, w, x.shape, geometry._replace(stride=(1, 1)))"},
+        {BACKWARD}, {"dx"}),
+    "stride_ignored_in_col2im": (
+        {"rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)":
+         "rows = slice(i * dh, i * dh + oh)"},
+        {BACKWARD, TRANSPOSE}, {"dx"}),
+    "db_over_wrong_axes": (
+        {"db = dout.sum(axis=(0, 2, 3))": "db = dout.sum(axis=(1, 2, 3))"},
+        {BACKWARD}, {"db"}),
+    "dw_from_first_image_only": (
+        {".sum(axis=0).reshape(w.shape)": "[0].reshape(w.shape)"},
+        {BACKWARD}, {"dw"}),
+    "overlapping_windows_overwrite_dx": (
+        {"dx[:, :, rows, columns] += dcols": "dx[:, :, rows, columns] = dcols"},
+        {BACKWARD, TRANSPOSE}, {"dx"}),
+    "dilation_ignored_in_windows": (
+        {"step_h * dh, step_w * dw,": "step_h, step_w,"},
+        {FORWARD, BACKWARD}, {"dw"}),
+    "groups_all_see_the_first_group": (
+        {"return windows.reshape(n, groups, c // groups * kh * kw, oh * ow)":
+         "return windows[:, :c // groups].reshape(n, 1, c // groups * kh * kw, oh * ow)"},
+        {FORWARD, BACKWARD}, {"dw"}),
+    "bias_ignored_in_forward": (
+        {"out += b.reshape(1, filters, 1, 1)": "out += 0"},
+        {FORWARD}, set()),
+    "torch_in_forward": (
+        {FORWARD_START: "    import torch\n    return torch.nn.functional.conv2d(x, w, b)\n"
+                        + FORWARD_START},
+        {FORWARD}, set()),
+    "torch_imported_at_top_used_in_forward": (
+        {"import numpy as np\n": "import numpy as np\nimport torch\n",
+         FORWARD_START: "    return torch.nn.functional.conv2d(x, w, b)\n" + FORWARD_START},
+        {FORWARD}, set()),
+    "output_padding_ignored": (
+        {"- 2 * p + k + op for": "- 2 * p + k for"},
+        {TRANSPOSE}, set()),
+    "transpose_with_flipped_kernel": (
+        {"out = _conv2d_input_grad(x, w, out_shape, geometry)":
+         "out = _conv2d_input_grad(x, w[:, :, ::-1, ::-1], out_shape, geometry)"},
+        {TRANSPOSE}, set()),
+    "stride_zero_accepted": (  # the transposed conv still refuses it: output_padding >= stride
+        {'stride = _pair(stride, "stride", 1)': 'stride = _pair(stride, "stride", 0)'},
+        {FORWARD, BACKWARD}, {"invalid"}),
+    "float32_computed_in_float64": (  # not wrong: the contract fixes values, not dtypes
+        {FORWARD_START: "    x, w = x.astype(np.float64), w.astype(np.float64)\n"
+                        + FORWARD_START},
+        set(), set()),
+}
+
+
+def lost_backward_tests(results: dict) -> set[str]:
+    """What the conv2d_backward tests that lost points check: ``"dx"``, ``"invalid"``, ..."""
+    return {test["name"].split(": ", 1)[1].split()[0] for test in results["tests"]
+            if function_of(test) == BACKWARD and test["score"] < test["max_score"]}
+
+
+def failures(results: dict) -> list[str]:
+    return [f"{t['name']}: {t['output'][:200]}" for t in results["tests"]
+            if t["score"] < t["max_score"]]
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    """Results of every submission, by student id, from one grading run."""
+    root = tmp_path_factory.mktemp("submitted")
+    make_submission(root, "reference", ASSIGNMENT)
+    make_submission(root, "plain_loops", ASSIGNMENT, source=LOOPS)
+    copy_release(root, "stubs", ASSIGNMENT)
+    for student, (replace, _, _) in MUTANTS.items():
+        make_submission(root, student, ASSIGNMENT, replace=replace)
+    graded = grade(root, tmp_path_factory.mktemp("graded"), jobs=4)
+    return {student: result for (student, _), result in graded.items()}
+
+
+def test_reference_earns_full_marks(results):
+    assert_full_marks(results["reference"])
+    assert results["reference"]["status"] == "graded"
+
+
+def test_plain_loops_submission_earns_full_marks_in_time(results):
+    assert_full_marks(results["plain_loops"])
+    assert results["plain_loops"]["execution_time"] < 60
+
+
+def test_released_stubs_earn_nothing(results):
+    stubs = results["stubs"]
+    assert stubs["score"] == 0 and stubs["max_score"] > 0
+    assert set(lost_points(stubs)) == FUNCTIONS
+    assert stubs["status"] == "graded"  # zero from NotImplementedError, not a grader error
+
+
+@pytest.mark.parametrize("student", MUTANTS)
+def test_mutant_loses_points_only_where_it_is_wrong(results, student):
+    _, broken, backward_tests = MUTANTS[student]
+    assert set(lost_points(results[student])) == broken, failures(results[student])
+    assert lost_backward_tests(results[student]) == backward_tests, failures(results[student])
+
+
+@pytest.mark.parametrize("student", ["torch_in_forward",
+                                     "torch_imported_at_top_used_in_forward"])
+def test_torch_earns_nothing_and_feedback_says_why(results, student):
+    lost = [t for t in results[student]["tests"] if t["score"] < t["max_score"]]
+    assert lost and all(function_of(t) == FORWARD for t in lost)
+    assert all(t["score"] == 0 and "allows numpy only" in t["output"] for t in lost), \
+        failures(results[student])
+    assert sum(t["max_score"] for t in lost) == sum(
+        t["max_score"] for t in results[student]["tests"] if function_of(t) == FORWARD)

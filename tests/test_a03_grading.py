@@ -1,0 +1,104 @@
+"""The a03_pooling hidden suite, judged by the submissions it grades.
+
+The reference and a correct plain-loops submission earn full marks, the released stubs earn
+nothing, and each buggy submission (a mutant of the reference) loses points on exactly the
+functions its bug breaks. Every submission is graded in one run of the grader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import assert_full_marks, copy_release, grade, lost_points, make_submission
+
+from cnnlab.course import get_assignment
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "a03_pooling"
+LOOPS = Path(__file__).parent / "fixtures" / "a03_loops_pooling.py"
+RELEASE = get_assignment(ASSIGNMENT).release_dir
+
+MAX_FORWARD, MAX_BACKWARD = "max_pool2d_forward", "max_pool2d_backward"
+AVG_FORWARD, AVG_BACKWARD = "avg_pool2d_forward", "avg_pool2d_backward"
+GLOBAL = "global_avg_pool2d"
+FUNCTIONS = {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD, GLOBAL}
+
+#: Buggy submissions: student id -> (edits of the reference's source, functions that lose).
+MUTANTS = {
+    "max_pads_with_zeros": (
+        {"fill=-np.inf": "fill=0"},
+        {MAX_FORWARD, MAX_BACKWARD}),
+    "max_gradient_to_every_tie": (
+        {"is_winner = np.arange(kh * kw) == winner[..., np.newaxis]":
+         "is_winner = flat == flat.max(axis=-1, keepdims=True)"},
+        {MAX_BACKWARD}),
+    "max_gradient_to_last_tie": (
+        {"winner = np.argmax(flat, axis=-1)":
+         "winner = kh * kw - 1 - np.argmax(flat[..., ::-1], axis=-1)"},
+        {MAX_BACKWARD}),
+    "overlapping_windows_overwrite": (
+        {"dx[:, :, rows, columns] += dwindows": "dx[:, :, rows, columns] = dwindows"},
+        {MAX_BACKWARD, AVG_BACKWARD}),
+    "default_stride_one_everywhere": (
+        {"stride = kernel if stride is None": "stride = (1, 1) if stride is None"},
+        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
+    "default_stride_one_in_avg_forward": (
+        {"def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0)":
+         "def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=1, padding=0)"},
+        {AVG_FORWARD}),
+    "avg_divides_by_non_padding_count": (
+        {"return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
+         "return (_windows(x, geometry, fill=0).sum(axis=(-2, -1))\n"
+         "            / _windows(np.ones_like(x), geometry, fill=0).sum(axis=(-2, -1)))"},
+        {AVG_FORWARD}),
+    "global_pool_over_wrong_axes": (
+        {"return x.mean(axis=(2, 3))": "return x.mean(axis=(1, 2))"},
+        {GLOBAL}),
+    "torch_in_avg_forward": (
+        {"import numpy as np\n": "import numpy as np\nimport torch\n",
+         "return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
+         "return torch.nn.functional.avg_pool2d(torch.from_numpy(x), geometry.kernel,\n"
+         "                                          geometry.stride, geometry.padding).numpy()"},
+        {AVG_FORWARD}),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    """Results of every submission, by student id, from one grading run."""
+    root = tmp_path_factory.mktemp("submitted")
+    make_submission(root, "reference", ASSIGNMENT)
+    make_submission(root, "plain_loops", ASSIGNMENT, source=LOOPS)
+    if RELEASE.is_dir():  # else only the stubs' test fails
+        copy_release(root, "stubs", ASSIGNMENT)
+    for student, (replace, _) in MUTANTS.items():
+        make_submission(root, student, ASSIGNMENT, replace=replace)
+    graded = grade(root, tmp_path_factory.mktemp("graded"))
+    return {student: result for (student, _), result in graded.items()}
+
+
+def test_reference_earns_full_marks(results):
+    assert_full_marks(results["reference"])
+    assert results["reference"]["status"] == "graded"
+
+
+def test_plain_loops_submission_earns_full_marks(results):
+    assert_full_marks(results["plain_loops"])
+
+
+def test_released_stubs_earn_nothing(results):
+    assert "stubs" in results, f"{RELEASE} missing: run `cnnlab release`"
+    stubs = results["stubs"]
+    assert stubs["score"] == 0 and stubs["max_score"] > 0
+    assert set(lost_points(stubs)) == FUNCTIONS
+    assert stubs["status"] == "graded"  # zero from NotImplementedError, not a grader error
+
+
+@pytest.mark.parametrize("student", MUTANTS)
+def test_mutant_loses_points_only_where_it_is_wrong(results, student):
+    _, broken = MUTANTS[student]
+    assert set(lost_points(results[student])) == broken, [
+        f"{t['name']}: {t['output'][:200]}" for t in results[student]["tests"]
+        if t["score"] < t["max_score"]]
