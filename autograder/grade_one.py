@@ -39,6 +39,9 @@ def main(argv: list[str]) -> int:
     args, rest = parser.parse_known_args(argv)
     rest += ["--submission", args.submission, "--results", args.results]
     rest += [option for folder in args.hide for option in ("--hide", folder)]
+    # Hidden suites need no third-party pytest plugins: leaving them out is faster and
+    # keeps grading the same whatever else is installed.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     with tempfile.TemporaryDirectory(prefix="cnnlab-grade-") as scratch:
         os.chdir(scratch)  # nothing a suite's tools write lands in the course folder
         code = pytest.main(pytest_arguments(args.assignment, rest))
