@@ -63,9 +63,10 @@ def grade_submission(submission: Submission, out: Path, hide: tuple[Path, ...]) 
     limit = submission.assignment.limits.submission_seconds + JOB_MARGIN_SECONDS
     with open(log, "wb") as log_file:
         try:
-            subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT, timeout=limit,
-                           cwd=REPO_ROOT, check=False)
-            ended_early = None
+            job = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT,
+                                 timeout=limit, cwd=REPO_ROOT, check=False)
+            ended_early = None if job.returncode == 0 else \
+                f"the grading job failed (exit code {job.returncode}): see {log}"
         except subprocess.TimeoutExpired:
             ended_early = f"the grading job overran its {limit:g} s and was stopped"
     return read_results(results, ended_early)

@@ -90,6 +90,10 @@ class Scorer:
                                        "output": NOT_RUN}
         self.write()
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:  # a broken suite: the job stops, and nobody is to blame but us
+            self.grader_errors += 1
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield

@@ -8,8 +8,6 @@ gets wrong. Every submission is graded in one run of the grader.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from support import (
     assert_full_marks,
@@ -20,10 +18,12 @@ from support import (
     make_submission,
 )
 
+from cnnlab.course import EXAMPLES_DIR
+
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "a02_convolution"
-LOOPS = Path(__file__).parent / "fixtures" / "a02_loops_convolution.py"
+LOOPS = EXAMPLES_DIR / "submitted" / "alice" / "a02_convolution" / "convolution.py"
 
 FORWARD, BACKWARD, TRANSPOSE = "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward"
 FUNCTIONS = {FORWARD, BACKWARD, TRANSPOSE}

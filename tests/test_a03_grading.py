@@ -7,17 +7,15 @@ functions its bug breaks. Every submission is graded in one run of the grader.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from support import assert_full_marks, copy_release, grade, lost_points, make_submission
 
-from cnnlab.course import get_assignment
+from cnnlab.course import EXAMPLES_DIR, get_assignment
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "a03_pooling"
-LOOPS = Path(__file__).parent / "fixtures" / "a03_loops_pooling.py"
+LOOPS = EXAMPLES_DIR / "submitted" / "alice" / "a03_pooling" / "pooling.py"
 RELEASE = get_assignment(ASSIGNMENT).release_dir
 
 MAX_FORWARD, MAX_BACKWARD = "max_pool2d_forward", "max_pool2d_backward"

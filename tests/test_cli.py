@@ -23,15 +23,21 @@ def test_grading_the_example_class(tmp_path):
     assert run.returncode == 0, run.stderr
     assert str(tmp_path / "grades.csv") in run.stdout
     with open(tmp_path / "grades.csv", newline="") as handle:
-        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert list(next(iter(rows.values())))[:4] == ["student_id", "assignment", "score",
-                                                   "max_score"]
-    status = {student: row["status"] for student, row in rows.items()}
-    assert status == {"alice": "graded", "bob": "graded", "carol": "import error",
-                      "dave": "timeout"}
-    assert rows["alice"]["score"] == rows["alice"]["max_score"]
-    assert 0 < float(rows["bob"]["score"]) < float(rows["bob"]["max_score"])
-    assert float(rows["carol"]["score"]) == 0
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames[:4] == ["student_id", "assignment", "score", "max_score"]
+        rows = {(row["student_id"], row["assignment"]): row for row in reader}
+    status = {key: row["status"] for key, row in rows.items()}
+    assert status == {("alice", "a01_output_size"): "graded",
+                      ("alice", "a02_convolution"): "graded",
+                      ("alice", "a03_pooling"): "graded",
+                      ("bob", "a01_output_size"): "graded",
+                      ("carol", "a01_output_size"): "import error",
+                      ("dave", "a01_output_size"): "timeout"}
+    for key in [k for k in rows if k[0] == "alice"]:
+        assert rows[key]["score"] == rows[key]["max_score"], key
+    bob = rows["bob", "a01_output_size"]
+    assert 0 < float(bob["score"]) < float(bob["max_score"])
+    assert float(rows["carol", "a01_output_size"]["score"]) == 0
     dave = json.loads((tmp_path / "dave" / "a01_output_size" / "results.json").read_text())
     passed = {t["name"].split(": ")[0] for t in dave["tests"] if t["score"] == t["max_score"]}
     assert "conv_output_size" in passed and "pool_output_size" not in passed

@@ -7,7 +7,7 @@ the grader is wrong, not the student, so that is raised as a ``GraderError``, wh
 plugin reports as a grader error.
 
 Sizes are small on purpose: a plain six-nested-loop implementation must pass every test well
-within the per-call limit (see ``tests/fixtures/a02_loops_convolution.py``).
+within the per-call limit (see ``examples/submitted/alice/a02_convolution/convolution.py``).
 """
 
 from __future__ import annotations
