@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -49,19 +50,24 @@ def copy_release(root: Path, student: str, assignment_id: str) -> Path:
     return folder
 
 
-def grade(root: Path, out: Path, jobs: int = 2) -> dict[tuple[str, str], dict]:
-    """Grade every submission under ``root``; results keyed by (student, assignment)."""
-    import json
-
+def grade(root: Path, out: Path, jobs: int = 2) -> dict[str, dict]:
+    """Grade every submission under ``root`` (all of one assignment); results by student,
+    with the ``grades.csv`` status added as ``"status"``."""
     rows = grade_class(root, out, jobs=jobs, log=lambda line: None)
-    return {(r["student_id"], r["assignment"]): json.loads(
-        (out / r["student_id"] / r["assignment"] / "results.json").read_text()) | {
-        "status": r["status"]} for r in rows}
+    assert len({row["assignment"] for row in rows}) <= 1, "grade one assignment at a time"
+    return {row["student_id"]: json.loads(
+        (out / row["student_id"] / row["assignment"] / "results.json").read_text())
+        | {"status": row["status"]} for row in rows}
 
 
 def function_of(test: dict) -> str:
     """The function a result's test checks: its name up to the first ``": "``."""
     return test["name"].split(": ", 1)[0]
+
+
+def lost_tests(results: dict) -> set[str]:
+    """Names of the tests that did not earn all their points."""
+    return {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}
 
 
 def lost_points(results: dict) -> dict[str, float]:
@@ -73,7 +79,21 @@ def lost_points(results: dict) -> dict[str, float]:
     return dict(lost)
 
 
+def failures(results: dict) -> list[str]:
+    """``"<test name>: <feedback>"`` for each test that lost points, for assert messages."""
+    return [f"{t['name']}: {t['output'][:200]}" for t in results["tests"]
+            if t["score"] < t["max_score"]]
+
+
 def assert_full_marks(results: dict) -> None:
-    failing = [f"{t['name']}: {t['output']}" for t in results["tests"]
-               if t["score"] < t["max_score"]]
-    assert not failing and results["score"] == results["max_score"] > 0, "\n".join(failing)
+    assert results["score"] == results["max_score"] > 0, "\n".join(failures(results))
+    assert results["status"] == "graded"
+
+
+def assert_stubs_earn_nothing(stubs: dict, functions: set[str]) -> None:
+    """The released stubs lose every function's points, each test saying it is not written
+    yet, and that is a grade, not a grader error."""
+    assert stubs["score"] == 0 and stubs["max_score"] > 0
+    assert set(lost_points(stubs)) == functions
+    assert all("not implemented yet" in t["output"] for t in stubs["tests"]), failures(stubs)
+    assert stubs["status"] == "graded"
