@@ -57,6 +57,17 @@ def hard_exit():
 def weird():
     return object()
 
+def fork_forever():
+    children = 0
+    while True:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        children += 1
+
+def environment():
+    return dict(os.environ)
+
 def fail():
     raise KeyError("missing key")
 '''
@@ -67,6 +78,7 @@ def student(tmp_path):
     folder = tmp_path / "submission"
     folder.mkdir()
     (folder / "output_size.py").write_text(MODULE)
+    (folder / "secret.py").symlink_to(REPO_ROOT / "autograder" / "plugin.py")
     assignment = replace(get_assignment("a01_output_size"),
                          limits=replace(get_assignment("a01_output_size").limits,
                                         call_seconds=3, memory_bytes=2 * 1024**3))
@@ -163,3 +175,28 @@ def test_unsupported_results_and_exceptions_read_clearly(student):
 def test_missing_function(student):
     with pytest.raises(StudentError, match="has no function nothing_here"):
         student.nothing_here()
+
+
+def test_links_in_the_submission_are_not_followed(student):
+    assert "secret.py" not in student.listing(".")
+    assert "output_size.py" in student.listing(".")
+
+
+def test_the_environment_carries_nothing_of_the_grader(student, monkeypatch):
+    monkeypatch.setenv("CNNLAB_SEED", "1234")
+    student.close()  # the next call starts a worker with the environment as it is now
+    assert "CNNLAB_SEED" not in student.environment()
+    assert set(student.environment()) <= {"PATH", "HOME", "LANG", "OMP_NUM_THREADS",
+                                          "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                          "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LC_CTYPE"}
+
+
+@AS_ROOT
+def test_a_fork_bomb_is_contained(student):
+    started = time.monotonic()
+    with pytest.raises(StudentRaised) as raised:
+        student.fork_forever()
+    assert raised.value.type_name in ("BlockingIOError", "OSError")
+    assert time.monotonic() - started < 3
+    student.close()
+    assert student.double(5) == 10
