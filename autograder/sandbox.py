@@ -161,7 +161,8 @@ def hidden_paths(extra: list[Path]) -> list[str]:
 
 def copy_submission(source: Path, target: Path) -> list[str]:
     """Copy the regular files of ``source`` (recursively) into ``target``; skip links,
-    special files and anything past ``MAX_SUBMISSION_BYTES``. Return what was skipped."""
+    special files and anything past ``MAX_SUBMISSION_BYTES``. Return what was skipped,
+    as paths relative to ``source``."""
     skipped, total = [], 0
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)

@@ -159,7 +159,8 @@ class StudentModule:
             self.seconds_used += time.monotonic() - started
         if not reply.get("ok"):
             worker.stop()
-            self._fail_import(self._import_feedback(reply.get("error", {})), "import error")
+            self._fail_import(self._import_feedback(reply.get("error", {}), worker.skipped),
+                              "import error")
         self.worker = worker
 
     def _fail_import(self, feedback: str, event: str):
@@ -167,9 +168,14 @@ class StudentModule:
         self.events.add(event)
         raise StudentError(feedback)
 
-    def _import_feedback(self, error: dict) -> str:
+    def _import_feedback(self, error: dict, skipped: list[str] = ()) -> str:
         if error.get("kind") == "missing_module":
-            return f"{self.filename} is missing from the submission"
+            if self.filename in skipped:
+                return (f"{self.filename} was not graded: it is a link or larger than the "
+                        f"grader accepts")
+            present = sorted(path.name for path in self.submission_dir.iterdir())
+            return (f"{self.filename} is missing from the submission (it holds: "
+                    f"{', '.join(present) or 'nothing'})")
         return (f"{self.filename} could not be imported: "
                 f"{error.get('type')}: {error.get('message')}{_where(error)}")
 

@@ -200,3 +200,12 @@ def test_a_fork_bomb_is_contained(student):
     assert time.monotonic() - started < 3
     student.close()
     assert student.double(5) == 10
+
+
+def test_a_missing_module_is_named_with_what_the_folder_holds(tmp_path):
+    (tmp_path / "Output_Size.py").write_text("def conv_output_size(): pass\n")
+    module = StudentModule(get_assignment("a01_output_size"), tmp_path)
+    with pytest.raises(StudentError, match=r"output_size.py is missing from the submission "
+                                           r"\(it holds: Output_Size.py\)"):
+        module.conv_output_size(5, 3)
+    assert module.status == "import error"
