@@ -4,7 +4,8 @@ Loaded with ``-p autograder.plugin`` by ``autograder.grade_one``. It gives the s
 fixtures (``student``, ``reference``, ``rng``), requires every test to carry ``@graded``,
 and records each test's score and feedback. The results file is written once the tests are
 collected (every test at zero, "not run") and again after each test, so a grading job that
-is killed still leaves a valid, partial result.
+is killed still leaves a valid, partial result; ``extra_data.finished`` says whether the
+suite ran to its end.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Scorer:
         self.started = time.monotonic()
         self.tests: dict[str, dict] = {}
         self.grader_errors = 0
+        self.finished = False
         self._student: StudentModule | None = None
         self._reference = None
 
@@ -110,6 +112,7 @@ class Scorer:
     def pytest_sessionfinish(self) -> None:
         if self._student is not None:
             self._student.close()
+        self.finished = True
         self.write()
 
     # -- results ----------------------------------------------------------------------
@@ -141,7 +144,7 @@ class Scorer:
             "output": f"{self.assignment.id}: {sum(t['score'] == t['max_score'] for t in tests)}"
                       f" of {len(tests)} tests passed",
             "tests": tests,
-            "extra_data": {"status": self.status, "seed": self.seed,
+            "extra_data": {"status": self.status, "seed": self.seed, "finished": self.finished,
                            "isolation": self._student.isolation if self._student else None},
         }
         self.results_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,22 +1,52 @@
-"""How the class grader reports a grading job that went wrong (the grader's fault)."""
+"""How the class grader shares out the work, and reports a grading job that went wrong."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from autograder.grade import read_results
+from autograder.grade import BATCH_SIZE, Submission, batches, read_results
+from cnnlab.course import get_assignment
+
+
+def _class(size: int, assignment_id: str) -> list[Submission]:
+    assignment = get_assignment(assignment_id)
+    return [Submission(f"s{i:03d}", assignment, Path(f"s{i:03d}")) for i in range(size)]
+
+
+def test_batches_hold_one_assignment_keep_every_job_busy_and_stay_small():
+    a01, a02 = _class(3 * BATCH_SIZE + 1, "a01_output_size"), _class(1, "a02_convolution")
+    dealt = batches(a01 + a02, jobs=2)
+    assert sorted(s.student_id for batch in dealt for s in batch if s in a01) == \
+        [s.student_id for s in a01]
+    assert all(len({s.assignment for s in batch}) == 1 for batch in dealt)
+    assert all(len(batch) <= BATCH_SIZE for batch in dealt)
+    assert len(dealt) == 4 + 1  # 25 a01 submissions need 4 batches; a02 has one
+    assert len(batches(_class(4, "a01_output_size"), jobs=2)) == 2
 
 
 def test_a_job_that_wrote_nothing_is_a_grader_error(tmp_path):
-    results = read_results(tmp_path / "results.json", None)
+    results = read_results(tmp_path / "results.json", "the grading job failed (exit code 1)",
+                           b"Traceback ...")
     assert results["extra_data"]["status"] == "grader error" and results["score"] == 0
     assert json.loads((tmp_path / "results.json").read_text()) == results
+    assert "Traceback" in (tmp_path / "grading.log").read_text()
 
 
-def test_a_stopped_job_keeps_its_partial_results_marked_as_grader_error(tmp_path):
+def _partial(tmp_path: Path, finished: bool) -> Path:
     partial = {"score": 2.0, "max_score": 5.0, "output": "a01: 2 of 5 tests passed",
-               "tests": [], "extra_data": {"status": "graded"}}
+               "tests": [], "extra_data": {"status": "graded", "finished": finished}}
     (tmp_path / "results.json").write_text(json.dumps(partial))
-    results = read_results(tmp_path / "results.json", "the grading job overran its 360 s")
+    return tmp_path / "results.json"
+
+
+def test_an_unfinished_submission_keeps_its_partial_results_as_a_grader_error(tmp_path):
+    results = read_results(_partial(tmp_path, False), "the grading job overran its 360 s")
     assert results["score"] == 2.0 and results["extra_data"]["status"] == "grader error"
-    assert results["output"].endswith("the grading job overran its 360 s")
+    assert "the grading job overran its 360 s" in results["output"]
+
+
+def test_a_finished_submission_stands_whatever_happened_later_in_its_batch(tmp_path):
+    results = read_results(_partial(tmp_path, True), "the grading job overran its 360 s")
+    assert results["extra_data"]["status"] == "graded"
+    assert results["output"] == "a01: 2 of 5 tests passed"
