@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.sandbox import ISOLATION_LIMITS, isolation_level
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
 #: Seconds a grading job may take beyond its submissions' time budgets (start-up, references).
@@ -110,6 +111,9 @@ def grade_class(submissions_root: Path, out: Path, only: list[str] | None = None
     """Grade every submission under ``submissions_root`` into ``out``; return the csv rows."""
     started = time.monotonic()
     submissions, warnings = find_submissions(submissions_root, only)
+    if isolation_level() == ISOLATION_LIMITS:
+        warnings.append("this machine allows no namespaces: student code runs with resource "
+                        "limits only and can read what this user can (run as root to isolate)")
     for warning in warnings:
         log(f"warning: {warning}")
     out.mkdir(parents=True, exist_ok=True)

@@ -132,7 +132,7 @@ def isolation_level() -> str:
             if pid == 0:  # child: try, report by exit status, never return
                 try:
                     _enter_namespaces(flags, [str(probe_dir)])
-                    os._exit(1 if marker.exists() else 0)
+                    os._exit(1 if os.path.exists(marker) else 0)  # False when unreadable
                 except BaseException:
                     os._exit(1)
             _, status = os.waitpid(pid, 0)
