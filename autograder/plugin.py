@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.sandbox import isolation_level
 from autograder.student import StudentError, StudentModule
 from cnnlab.course import get_assignment
 
@@ -145,7 +146,7 @@ class Scorer:
                       f" of {len(tests)} tests passed",
             "tests": tests,
             "extra_data": {"status": self.status, "seed": self.seed, "finished": self.finished,
-                           "isolation": self._student.isolation if self._student else None},
+                           "isolation": isolation_level()},
         }
         self.results_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.results_path.with_suffix(".tmp")

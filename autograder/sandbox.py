@@ -165,12 +165,11 @@ def copy_submission(source: Path, target: Path) -> list[str]:
     as paths relative to ``source``."""
     skipped, total = [], 0
     for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        mode = path.lstat().st_mode
-        if stat.S_ISDIR(mode):
+        relative, status = path.relative_to(source), path.lstat()
+        if stat.S_ISDIR(status.st_mode):
             (target / relative).mkdir(parents=True, exist_ok=True)
-        elif stat.S_ISREG(mode) and total + path.lstat().st_size <= MAX_SUBMISSION_BYTES:
-            total += path.lstat().st_size
+        elif stat.S_ISREG(status.st_mode) and total + status.st_size <= MAX_SUBMISSION_BYTES:
+            total += status.st_size
             (target / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / relative)
         else:
@@ -200,7 +199,10 @@ class SandboxedWorker:
         self.forbidden = list(forbidden)
         self.hidden = hidden_paths(list(hide) + [self.submission_dir])
         self.level = isolation_level()
-        self.uid = 200_000 + os.getpid() if self.level == ISOLATION_ROOT else None
+        as_root = self.level == ISOLATION_ROOT
+        self.uid = 200_000 + os.getpid() if as_root else None
+        self.reachable = closed_ancestors() if as_root else {}
+        self.skipped: list[str] = []
         self.process: subprocess.Popen | None = None
         self.base: Path | None = None
 
@@ -212,7 +214,7 @@ class SandboxedWorker:
         runtime, work = self.base / "runtime", self.base / "work"
         runtime.mkdir()
         work.mkdir()
-        for number, folders in enumerate(closed_ancestors().values()):
+        for number, folders in enumerate(self.reachable.values()):
             for i in range(len(folders)):
                 (self.base / "stash" / f"{number}.{i}").mkdir(parents=True)
         for name in RUNTIME_FILES:
@@ -251,7 +253,7 @@ class SandboxedWorker:
         """Runs in the child between fork and exec: namespaces, limits, then the user id."""
         if self.level == ISOLATION_ROOT:
             _enter_namespaces(_CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC, self.hidden,
-                              closed_ancestors(), str(self.base / "stash"))
+                              self.reachable, str(self.base / "stash"))
         elif self.level == ISOLATION_USERNS:
             _enter_namespaces(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET, self.hidden)
         limits = [(resource.RLIMIT_AS, self.memory_bytes),

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from autograder import wire
-from autograder.sandbox import SandboxedWorker, WorkerDied, WorkerTimeout, isolation_level
+from autograder.sandbox import SandboxedWorker, WorkerDied, WorkerTimeout
 from cnnlab.course import FORBIDDEN_ARRAY_LIBRARIES, Assignment
 
 #: Status words for ``grades.csv``, most serious first.
@@ -64,11 +64,6 @@ class StudentModule:
         self.timeouts: dict[str, int] = {}
         self.seconds_used = 0.0
         self.events: set[str] = set()
-
-    @property
-    def isolation(self) -> str:
-        """How the worker is confined on this machine (see ``autograder.sandbox``)."""
-        return isolation_level()
 
     @property
     def filename(self) -> str:
