@@ -58,8 +58,10 @@ def load_reference():
 
 
 def median_ms(run, repeats: int) -> float:
-    """Median wall time of ``run()`` in milliseconds, after one untimed warm-up run."""
-    run()
+    """Median wall time of ``run()`` in milliseconds, after three untimed warm-up runs (the
+    first runs pay for the allocator growing its heap to these array sizes)."""
+    for _ in range(3):
+        run()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
