@@ -57,9 +57,9 @@ def parser() -> argparse.ArgumentParser:
                                help="folder for grades.csv and the results.json files")
     grade_command.add_argument("--assignment", nargs="+", choices=sorted(ASSIGNMENTS),
                                metavar="ID", help="grade only these assignments")
-    grade_command.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                               help="submissions graded at the same time (default: one "
-                                    "per CPU core)")
+    grade_command.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8),
+                               help="grading jobs run at the same time (default: one per "
+                                    "CPU core, at most 8)")
     grade_command.set_defaults(run=grade)
     return root
 
