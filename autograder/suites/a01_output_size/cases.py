@@ -26,6 +26,10 @@ from autograder.student import StudentError
 #: Cases drawn per family.
 N_CASES = 30
 
+#: What a ValueError may name when the window is larger than the padded input: the contract
+#: asks for "the argument", and either of these is at fault.
+TOO_LARGE = ("kernel_size", "padding")
+
 
 # -- running cases ----------------------------------------------------------------------
 
