@@ -31,12 +31,14 @@ def test_grading_the_example_class(tmp_path):
                       ("alice", "a02_convolution"): "graded",
                       ("alice", "a03_pooling"): "graded",
                       ("bob", "a01_output_size"): "graded",
+                      ("bob", "a02_convolution"): "graded",
+                      ("bob", "a03_pooling"): "graded",
                       ("carol", "a01_output_size"): "import error",
                       ("dave", "a01_output_size"): "timeout"}
     for key in [k for k in rows if k[0] == "alice"]:
         assert rows[key]["score"] == rows[key]["max_score"], key
-    bob = rows["bob", "a01_output_size"]
-    assert 0 < float(bob["score"]) < float(bob["max_score"])
+    for key in [k for k in rows if k[0] == "bob"]:  # half done, with a bug or two
+        assert 0 < float(rows[key]["score"]) < float(rows[key]["max_score"]), key
     assert float(rows["carol", "a01_output_size"]["score"]) == 0
     dave = json.loads((tmp_path / "dave" / "a01_output_size" / "results.json").read_text())
     passed = {t["name"].split(": ")[0] for t in dave["tests"] if t["score"] == t["max_score"]}
