@@ -66,6 +66,4 @@ def test_invalid_arguments(student, rng):
         ("stride=0", (x, w), {"stride": 0}, ("stride",)),
         ("padding=-1", (x, w), {"padding": -1}, ("padding",)),
         ("output_padding=-1", (x, w), {"output_padding": -1}, OUTPUT_PADDING_NAMES),
-        ("output_padding=2 with stride=2", (x, w), {"stride": 2, "output_padding": 2},
-         OUTPUT_PADDING_NAMES),
-    ])
+    ])  # PyTorch also refuses output_padding >= stride; the contract does not, so no test
