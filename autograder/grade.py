@@ -102,7 +102,7 @@ def read_results(path: Path, problem: str | None = None, printed: bytes = b"") -
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_name("grading.log"), "ab") as log:
             log.write(f"\n{why}\n".encode() + printed)
-    path.write_text(json.dumps(results, indent=2))
+        path.write_text(json.dumps(results, indent=2))
     return results
 
 

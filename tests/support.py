@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from autograder.grade import grade_class
-from cnnlab.course import get_assignment
+from cnnlab.course import EXAMPLES_DIR, get_assignment
 
 
 def make_submission(root: Path, student: str, assignment_id: str, *,
@@ -58,6 +58,22 @@ def grade(root: Path, out: Path, jobs: int = 2) -> dict[str, dict]:
     return {row["student_id"]: json.loads(
         (out / row["student_id"] / row["assignment"] / "results.json").read_text())
         | {"status": row["status"]} for row in rows}
+
+
+def grade_alongside_reference(root: Path, out: Path, assignment_id: str,
+                              mutants: dict[str, dict[str, str]], jobs: int = 2
+                              ) -> dict[str, dict]:
+    """Grade, in one run, the reference (``"reference"``), the released stubs
+    (``"stubs"``), Alice's example submission written in plain loops (``"plain_loops"``)
+    and each mutant of the reference (``{student: edits}``, see ``make_submission``)."""
+    assignment = get_assignment(assignment_id)
+    make_submission(root, "reference", assignment_id)
+    make_submission(root, "plain_loops", assignment_id, source=EXAMPLES_DIR / "submitted"
+                    / "alice" / assignment_id / f"{assignment.module}.py")
+    copy_release(root, "stubs", assignment_id)
+    for student, edits in mutants.items():
+        make_submission(root, student, assignment_id, replace=edits)
+    return grade(root, out, jobs)
 
 
 def function_of(test: dict) -> str:

@@ -12,20 +12,15 @@ import pytest
 from support import (
     assert_full_marks,
     assert_stubs_earn_nothing,
-    copy_release,
     failures,
     function_of,
-    grade,
+    grade_alongside_reference,
     lost_points,
-    make_submission,
 )
-
-from cnnlab.course import EXAMPLES_DIR
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "a02_convolution"
-LOOPS = EXAMPLES_DIR / "submitted" / "alice" / "a02_convolution" / "convolution.py"
 
 FORWARD, BACKWARD, TRANSPOSE = "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward"
 FUNCTIONS = {FORWARD, BACKWARD, TRANSPOSE}
@@ -106,13 +101,9 @@ def lost_backward_tests(results: dict) -> set[str]:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict]:
     """Results of every submission, by student id, from one grading run."""
-    root = tmp_path_factory.mktemp("submitted")
-    make_submission(root, "reference", ASSIGNMENT)
-    make_submission(root, "plain_loops", ASSIGNMENT, source=LOOPS)
-    copy_release(root, "stubs", ASSIGNMENT)
-    for student, (replace, _, _) in MUTANTS.items():
-        make_submission(root, student, ASSIGNMENT, replace=replace)
-    return grade(root, tmp_path_factory.mktemp("graded"), jobs=4)
+    return grade_alongside_reference(
+        tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
+        {student: edits for student, (edits, _, _) in MUTANTS.items()}, jobs=4)
 
 
 def test_reference_earns_full_marks(results):

@@ -11,19 +11,14 @@ import pytest
 from support import (
     assert_full_marks,
     assert_stubs_earn_nothing,
-    copy_release,
     failures,
-    grade,
+    grade_alongside_reference,
     lost_points,
-    make_submission,
 )
-
-from cnnlab.course import EXAMPLES_DIR
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "a03_pooling"
-LOOPS = EXAMPLES_DIR / "submitted" / "alice" / "a03_pooling" / "pooling.py"
 
 MAX_FORWARD, MAX_BACKWARD = "max_pool2d_forward", "max_pool2d_backward"
 AVG_FORWARD, AVG_BACKWARD = "avg_pool2d_forward", "avg_pool2d_backward"
@@ -73,13 +68,9 @@ MUTANTS = {
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, dict]:
     """Results of every submission, by student id, from one grading run."""
-    root = tmp_path_factory.mktemp("submitted")
-    make_submission(root, "reference", ASSIGNMENT)
-    make_submission(root, "plain_loops", ASSIGNMENT, source=LOOPS)
-    copy_release(root, "stubs", ASSIGNMENT)
-    for student, (replace, _) in MUTANTS.items():
-        make_submission(root, student, ASSIGNMENT, replace=replace)
-    return grade(root, tmp_path_factory.mktemp("graded"))
+    return grade_alongside_reference(
+        tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
+        {student: edits for student, (edits, _) in MUTANTS.items()})
 
 
 def test_reference_earns_full_marks(results):
