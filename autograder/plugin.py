@@ -21,10 +21,13 @@ import numpy as np
 import pytest
 
 from autograder.sandbox import isolation_level
-from autograder.student import StudentError, StudentModule
+from autograder.student import StudentError, StudentModule, clip
 from cnnlab.course import get_assignment
 
 NOT_RUN = "not run: the grading job ended before this test"
+#: The most feedback one test gets (characters): whatever the student's code returned or
+#: raised, a results.json stays small.
+FEEDBACK_CHARS = 4000
 _SCORER = pytest.StashKey["Scorer"]()
 
 
@@ -33,8 +36,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--assignment", help="assignment id, e.g. a01_output_size")
     group.addoption("--submission", help="the student's folder for that assignment")
     group.addoption("--results", help="where to write results.json")
-    group.addoption("--hide", action="append", default=[],
-                    help="a further folder to hide from the student's code (repeatable)")
     group.addoption("--seed", type=int, default=os.environ.get("CNNLAB_SEED"),
                     help="seed of the generated inputs (default: $CNNLAB_SEED, else fresh)")
 
@@ -54,7 +55,6 @@ class Scorer:
         self.assignment = get_assignment(config.getoption("--assignment"))
         self.submission = Path(config.getoption("--submission"))
         self.results_path = Path(config.getoption("--results"))
-        self.hide = tuple(Path(p) for p in config.getoption("--hide"))
         seed = config.getoption("--seed")
         self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
         self.started = time.monotonic()
@@ -67,7 +67,7 @@ class Scorer:
     @property
     def student(self) -> StudentModule:
         if self._student is None:
-            self._student = StudentModule(self.assignment, self.submission, self.hide)
+            self._student = StudentModule(self.assignment, self.submission)
         return self._student
 
     @property
@@ -123,12 +123,12 @@ class Scorer:
             return "failed"
         error = excinfo.value
         if isinstance(error, StudentError):
-            return error.feedback
+            return clip(error.feedback, FEEDBACK_CHARS)
         if isinstance(error, AssertionError):
-            return str(error) or "a check failed"
+            return clip(str(error) or "a check failed", FEEDBACK_CHARS)
         self.grader_errors += 1
-        return (f"grader error, not the student's fault: {type(error).__name__}: {error} "
-                f"(seed {self.seed})")
+        return clip(f"grader error, not the student's fault: {type(error).__name__}: {error} "
+                    f"(seed {self.seed})", FEEDBACK_CHARS)
 
     @property
     def status(self) -> str:

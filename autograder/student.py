@@ -1,22 +1,34 @@
 """The trusted side's handle on a student's module: calls go to the sandboxed worker.
 
-``StudentModule`` makes ``student.conv2d_forward(x, w)`` look like a local call. It keeps
-the worker alive between calls, starts a fresh one after a crash or a timeout, enforces the
-per-call and per-submission time limits, and turns every way a call can fail into a
-``StudentError`` whose ``feedback`` tells the student what happened.
+``StudentModule`` makes ``student.conv2d_forward(x, w)`` look like a local call, and
+``student.drive("forward", handle, x)`` run an action of the assignment's driver on the
+student's objects. It keeps the worker alive between calls, starts a fresh one after a
+crash or a timeout, gives every graded function its own time budget, and turns every way a
+call can fail into a ``StudentError`` whose ``feedback`` tells the student what happened.
+Whatever the worker sends back is checked here: an odd reply is the student's failure for
+that call, never the grader's.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 from autograder import wire
-from autograder.sandbox import SandboxedWorker, WorkerDied, WorkerTimeout
+from autograder.sandbox import (
+    BoxLimits,
+    SandboxedWorker,
+    SandboxError,
+    WorkerDied,
+    WorkerTimeout,
+)
 from cnnlab.course import FORBIDDEN_ARRAY_LIBRARIES, Assignment
 
 #: Status words for ``grades.csv``, most serious first.
 STATUSES = ("grader error", "import error", "crashed", "timeout", "graded")
+#: The most of any one text from the worker that reaches the feedback (characters).
+FEEDBACK_CHARS = 2000
 
 
 class StudentError(Exception):
@@ -44,25 +56,35 @@ class StudentRaised(StudentError):
         self.message = message
 
 
+class GraderError(Exception):
+    """The grading machinery failed (the sandbox could not be built): not the student's
+    fault."""
+
+
+def clip(text, limit: int = FEEDBACK_CHARS) -> str:
+    """``str(text)`` cut to ``limit`` characters, saying how much was cut."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+
+
 class StudentModule:
     """A student's module, run in a sandbox, with calls as attributes.
 
     Args:
-        assignment: the assignment (module name, limits, numpy-only rule).
+        assignment: the assignment (module name, libraries, driver, limits).
         submission_dir: the student's folder for this assignment.
-        hide: folders besides the course repository to hide from the worker.
     """
 
-    def __init__(self, assignment: Assignment, submission_dir: Path,
-                 hide: tuple[Path, ...] = ()) -> None:
+    def __init__(self, assignment: Assignment, submission_dir: Path) -> None:
         self.assignment = assignment
         self.limits = assignment.limits
         self.submission_dir = Path(submission_dir)
-        self.hide = hide
         self.worker: SandboxedWorker | None = None
         self.import_failure: str | None = None
         self.timeouts: dict[str, int] = {}
-        self.seconds_used = 0.0
+        self.seconds_used: dict[str, float] = {}
         self.events: set[str] = set()
 
     @property
@@ -84,29 +106,22 @@ class StudentModule:
 
         Raises ``StudentError`` (or ``StudentRaised``) when it does not return a value.
         """
-        self._check_can_run(function)
-        self._ensure_worker()
-        message = {"op": "call", "function": function,
-                   "args": wire.to_wire(list(args)), "kwargs": wire.to_wire(kwargs)}
-        timeout = min(self.limits.call_seconds, self._seconds_left())
-        started = time.monotonic()
-        try:
-            reply = self.worker.request(message, timeout)
-        except WorkerTimeout:
-            self._lose_worker("timeout")
-            self.timeouts[function] = self.timeouts.get(function, 0) + 1
-            raise StudentError(f"{function} did not return within {timeout:g} s: an endless "
-                               "loop, or far too slow for inputs of this size?") from None
-        except WorkerDied as died:
-            self._lose_worker("crashed")
-            raise StudentError(f"{function} crashed: {died}.{_printed(died.output)}") from None
-        except wire.WireError as error:
-            self._lose_worker("crashed")
-            raise StudentError(f"{function} sent back data the grader cannot read: {error}") \
-                from None
-        finally:
-            self.seconds_used += time.monotonic() - started
-        return self._result(function, reply)
+        message = {"op": "call", "function": function, "args": args, "kwargs": kwargs}
+        return self._request(function, function, message, self.limits.call_seconds)
+
+    def drive(self, action: str, *args, graded: str, seconds: float | None = None,
+              **kwargs):
+        """Run the driver's ``action`` on the student's objects (``construct``,
+        ``forward``, ...) and return its report.
+
+        Args:
+            graded: the function or class being graded, whose time budget pays for it.
+            seconds: the action's own time limit, where it needs more than a call (a
+                training epoch); at most the function's budget.
+        """
+        message = {"op": "drive", "action": action, "args": args, "kwargs": kwargs}
+        return self._request(graded, f"{graded} ({action})", message,
+                             seconds or self.limits.call_seconds)
 
     def close(self) -> None:
         if self.worker is not None:
@@ -115,46 +130,98 @@ class StudentModule:
 
     # -- internals --------------------------------------------------------------------
 
-    def _seconds_left(self) -> float:
-        return self.limits.submission_seconds - self.seconds_used
+    def _request(self, budget: str, what: str, message: dict, seconds: float):
+        self._check_can_run(budget)
+        self._ensure_worker()
+        limit = min(seconds, self._seconds_left(budget))
+        started, cpu_before = time.monotonic(), self.worker.cpu_seconds()
+        try:
+            reply = self._ask(message, limit)
+        except WorkerTimeout:
+            self._lose_worker("timeout")
+            self.timeouts[budget] = self.timeouts.get(budget, 0) + 1
+            raise StudentError(f"{what} did not return within {limit:g} s: an endless "
+                               "loop, or far too slow for inputs of this size?") from None
+        except WorkerDied as died:
+            self._lose_worker("crashed")
+            raise StudentError(f"{what} crashed: {died}.{_printed(died.output)}") from None
+        except wire.WireError as error:
+            self._lose_worker("crashed")
+            raise StudentError(f"{what} sent back data the grader cannot read: "
+                               f"{clip(error, 300)}") from None
+        finally:
+            self._charge(budget, started, cpu_before)
+        return self._result(what, reply)
 
-    def _check_can_run(self, function: str) -> None:
+    def _ask(self, message: dict, limit: float):
+        try:
+            return self.worker.request(message, self._wall(limit), self._cpu(limit))
+        except SandboxError as error:
+            self._lose_worker("grader error")
+            raise GraderError(f"the sandbox failed: {clip(error, 500)}") from None
+
+    def _wall(self, seconds: float) -> float:
+        """Wall-clock time allowed for ``seconds`` of CPU time, where CPU time is counted."""
+        counted = self.worker is not None and self.worker.cgroups is not None
+        return seconds * self.limits.wall_factor if counted else seconds
+
+    def _cpu(self, seconds: float) -> float | None:
+        return seconds if self.worker is not None and self.worker.cgroups else None
+
+    def _charge(self, budget: str, started: float, cpu_before: float | None) -> None:
+        worker = self.worker
+        cpu_after = worker.cpu_seconds() if worker is not None else None
+        if cpu_before is not None and cpu_after is not None:
+            used = cpu_after - cpu_before
+        else:
+            used = time.monotonic() - started
+        self.seconds_used[budget] = self.seconds_used.get(budget, 0.0) + used
+
+    def _seconds_left(self, budget: str) -> float:
+        return self.limits.function_seconds - self.seconds_used.get(budget, 0.0)
+
+    def _check_can_run(self, budget: str) -> None:
         if self.import_failure is not None:
             raise StudentError(self.import_failure)
-        if self._seconds_left() <= 0:
-            raise StudentError(f"not run: this submission used up its time budget of "
-                               f"{self.limits.submission_seconds:g} s")
-        if self.timeouts.get(function, 0) >= self.limits.timeouts_per_function:
-            raise StudentError(f"not run: {function} already timed out "
-                               f"{self.timeouts[function]} times")
+        if self._seconds_left(budget) <= 0:
+            raise StudentError(f"not run: {budget} used up its time budget of "
+                               f"{self.limits.function_seconds:g} s")
+        if self.timeouts.get(budget, 0) >= self.limits.timeouts_per_function:
+            raise StudentError(f"not run: {budget} already timed out "
+                               f"{self.timeouts[budget]} times")
+
+    def _box_limits(self) -> BoxLimits:
+        limits = self.limits
+        return BoxLimits(memory_bytes=limits.memory_bytes, processes=limits.processes,
+                         wire=wire.WireLimits(max_buffer_bytes=limits.reply_bytes))
 
     def _ensure_worker(self) -> None:
         if self.worker is not None:
             return
         forbidden = FORBIDDEN_ARRAY_LIBRARIES if self.assignment.numpy_only else ()
         worker = SandboxedWorker(self.submission_dir, self.assignment.module,
-                                 memory_bytes=self.limits.memory_bytes,
-                                 cpu_seconds=self.limits.submission_seconds,
-                                 forbidden=forbidden, hide=self.hide)
-        timeout = min(self.limits.call_seconds, self._seconds_left())
-        started = time.monotonic()
+                                 libraries=self.assignment.libraries, forbidden=forbidden,
+                                 driver=self.assignment.driver, limits=self._box_limits())
+        seconds = self.limits.import_seconds
         try:
-            reply = worker.start(timeout)
+            reply = worker.start(seconds * self.limits.wall_factor)
         except WorkerTimeout:
-            self._fail_import(f"importing {self.filename} did not finish within {timeout:g} s "
+            self._fail_import(f"importing {self.filename} did not finish within {seconds:g} s "
                               "(code at module level that never ends?)", "timeout")
         except WorkerDied as died:
             self._fail_import(f"importing {self.filename} ended the worker: {died}."
                               f"{_printed(died.output)}", "import error")
         except wire.WireError as error:
+            self._fail_import(f"importing {self.filename} broke the grader's channel: "
+                              f"{clip(error, 300)}", "import error")
+        except SandboxError as error:
             worker.stop()
-            self._fail_import(f"importing {self.filename} broke the grader's channel: {error}",
-                              "import error")
-        finally:
-            self.seconds_used += time.monotonic() - started
-        if not reply.get("ok"):
+            self.events.add("grader error")
+            raise GraderError(f"the sandbox failed: {clip(error, 500)}") from None
+        if not isinstance(reply, dict) or reply.get("ok") is not True:
+            error = reply.get("error") if isinstance(reply, dict) else None
             worker.stop()
-            self._fail_import(self._import_feedback(reply.get("error", {}), worker.skipped),
+            self._fail_import(self._import_feedback(_error_fields(error), worker.skipped),
                               "import error")
         self.worker = worker
 
@@ -164,49 +231,83 @@ class StudentModule:
         raise StudentError(feedback)
 
     def _import_feedback(self, error: dict, skipped: list[str] = ()) -> str:
-        if error.get("kind") == "missing_module":
+        if error["kind"] == "missing_module":
             if self.filename in skipped:
                 return (f"{self.filename} was not graded: it is a link or larger than the "
                         f"grader accepts")
             present = sorted(path.name for path in self.submission_dir.iterdir())
             return (f"{self.filename} is missing from the submission (it holds: "
-                    f"{', '.join(present) or 'nothing'})")
+                    f"{clip(', '.join(present) or 'nothing', 500)})")
+        forbidden = self._forbidden_library(error)
+        if forbidden:
+            return (f"{self.filename} could not be imported: it imports {forbidden!r}, and "
+                    "this assignment allows numpy only")
         return (f"{self.filename} could not be imported: "
-                f"{error.get('type')}: {error.get('message')}{_where(error)}")
+                f"{error['type']}: {error['message']}{_where(error)}")
+
+    def _forbidden_library(self, error: dict) -> str | None:
+        return _forbidden_library(error) if self.assignment.numpy_only else None
 
     def _lose_worker(self, event: str) -> None:
         self.events.add(event)
+        if self.worker is not None:
+            self.worker.stop()
         self.worker = None
 
-    def _result(self, function: str, reply: dict):
-        if reply.get("ok"):
-            try:
-                return wire.from_wire(reply.get("value"))
-            except (wire.WireError, TypeError, ValueError) as error:
-                raise StudentError(f"{function} returned data the grader cannot read: "
-                                   f"{error}") from None
-        error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-        kind, type_name = error.get("kind"), str(error.get("type", ""))
-        message = str(error.get("message", ""))
-        if kind == "missing_function":
-            raise StudentError(f"{self.filename} has no function {function}")
-        if kind in ("import", "missing_module"):
+    def _result(self, what: str, reply):
+        if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+            self._lose_worker("crashed")
+            raise StudentError(f"{what}: the worker sent back a reply the grader cannot read")
+        if reply["ok"]:
+            return reply.get("value")
+        error = _error_fields(reply.get("error"))
+        if error["kind"] == "missing_function":
+            raise StudentError(f"{self.filename} has no function {what}")
+        if error["kind"] in ("import", "missing_module"):
             self._fail_import(self._import_feedback(error), "import error")
-        if kind != "raised":
-            raise StudentError(f"{function} failed in the grader's worker: {type_name} {message}")
-        if type_name == "NotImplementedError":
-            feedback = f"{function} is not implemented yet (it raises NotImplementedError)"
-        elif type_name == "ForbiddenLibraryError":
-            feedback = (f"{function} earns no credit: {message}. In this assignment the "
-                        "functions must be written with numpy alone")
+        if error["kind"] != "raised":
+            raise StudentError(f"{what} failed in the grader's worker: {error['type']} "
+                               f"{error['message']}")
+        forbidden = self._forbidden_library(error)
+        if error["type"] == "NotImplementedError":
+            feedback = f"{what} is not implemented yet (it raises NotImplementedError)"
+        elif forbidden:
+            feedback = (f"{what} earns no credit: this assignment allows numpy only, and it "
+                        f"uses {forbidden!r}. Write the function with numpy alone")
         else:
-            feedback = f"{function} raised {type_name}: {message}{_where(error)}"
-        classes = [str(name) for name in error.get("mro", [])]
-        raise StudentRaised(feedback, type_name, classes, message)
+            feedback = f"{what} raised {error['type']}: {error['message']}{_where(error)}"
+        raise StudentRaised(feedback, error["type"], error["mro"], error["message"])
+
+
+def _error_fields(error) -> dict:
+    """The fields of an error reply, each checked and clipped: the worker may send
+    anything at all."""
+    error = error if isinstance(error, dict) else {}
+    mro = error.get("mro")
+    mro = [clip(name, 100) for name in mro[:50]] if isinstance(mro, list) else []
+    return {"kind": clip(error.get("kind", ""), 50), "type": clip(error.get("type", ""), 100),
+            "mro": mro, "message": clip(error.get("message", "")),
+            "traceback": clip(error.get("traceback", ""), 4000)}
+
+
+_NO_MODULE = re.compile(r"No module named '([A-Za-z0-9_]+)")
+
+
+def _forbidden_library(error: dict) -> str | None:
+    """The forbidden library an error is about, if any: the worker's poison says so, and
+    a plain ``import torch`` that got past the poison finds no torch in the sandbox."""
+    if error["type"] == "ForbiddenLibraryError":
+        match = re.search(r"uses '([A-Za-z0-9_]+)'", error["message"])
+        return match.group(1) if match else "a forbidden library"
+    match = _NO_MODULE.match(error["message"])
+    if "ImportError" in error["mro"] and match and \
+            match.group(1) in FORBIDDEN_ARRAY_LIBRARIES:
+        return match.group(1)
+    return None
 
 
 def _where(error: dict) -> str:
-    trace = str(error.get("traceback", "")).strip()
+    trace = error["traceback"].strip()
     return f"\n{trace}" if trace else ""
 
 

@@ -1,13 +1,17 @@
 """The program that runs a student's module inside the sandbox.
 
-Started by ``autograder.sandbox`` as ``python -E -s -B -u worker.py READ_FD WRITE_FD``, with
-this file and ``wire.py`` copied into a read-only runtime folder (the script's folder is first
-on ``sys.path``; the student's folder is added only once numpy and ``wire`` are imported).
-It reads requests and writes replies in the wire format (see ``wire``) on the two pipe
-descriptors; the student's prints go to a file, never into the channel. Requests:
+Started by ``autograder.box`` (or, without isolation, by ``autograder.sandbox``) as
+``python -I -S -B -u worker.py READ_FD WRITE_FD LIBRARY_DIR...``, with this file, ``wire.py``
+and the assignment's driver in a read-only runtime folder, and the student's files in its
+working folder. The runtime folder and the library folders go on ``sys.path`` before numpy
+and ``wire`` are imported; the working folder is added only after them.
 
-    {"op": "init", "directory", "module", "forbidden": [...]}   import the student's module
-    {"op": "call", "function", "args", "kwargs"}                call one of its functions
+It reads requests and writes replies in the wire format (see ``wire``) on the two pipe
+descriptors; what the student prints goes to stdout/stderr, never into the channel.
+
+    {"op": "init", "module", "forbidden": [...], "driver": name | None}   import the module
+    {"op": "call", "function", "args", "kwargs"}        call a function of the student's module
+    {"op": "drive", "action", "args", "kwargs"}         run an action of the driver on it
 
 Replies are ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {...}}``. Nothing here
 is trusted by the grader: it only carries the student's answers, which are checked outside.
@@ -15,24 +19,43 @@ is trusted by the grader: it only carries the student's answers, which are check
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.util
 import os
 import sys
-import traceback
-import types
 
-import numpy  # noqa: F401  (imported before the student's folder is on sys.path)
-import wire
+sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), *sys.argv[3:]]
+
+import importlib  # noqa: E402
+import importlib.abc  # noqa: E402
+import importlib.util  # noqa: E402
+import traceback  # noqa: E402
+import types  # noqa: E402
+
+import numpy  # noqa: E402, F401  (imported before the student's folder is on sys.path)
+import wire  # noqa: E402
 
 TRACEBACK_LINES = 12
+#: What the worker accepts from the grader: the grader is trusted, and sends weights and
+#: inputs far larger than any reply may be.
+REQUEST_LIMITS = wire.WireLimits(max_json_bytes=64 * 1024**2, max_buffer_bytes=4 * 1024**3,
+                                 max_nodes=10_000_000, max_depth=64)
 
 
 class ForbiddenLibraryError(ImportError):
     """Raised when student code uses a library that the assignment does not allow."""
 
 
+class _Phase:
+    """While the student's module is being imported, using a forbidden library only
+    records the use (a ``@numba.njit`` decorator, a ``torch.float32`` constant): the
+    functions that then use the result fail, each with its own message, and the others
+    still earn their points."""
+
+    importing = False
+
+
 def _forbidden(name: str):
+    if _Phase.importing:
+        return _Poison(f"{name}(...)")
     raise ForbiddenLibraryError(
         f"this assignment allows numpy only, but the code uses {name.split('.')[0]!r}"
     )
@@ -50,7 +73,7 @@ class _Poison:
         return _Poison(f"{self._name}.{attribute}")
 
     def __call__(self, *args, **kwargs):
-        _forbidden(self._name)
+        return _forbidden(self._name)
 
     def __repr__(self) -> str:
         return f"<forbidden {self._name}>"
@@ -70,8 +93,9 @@ class _PoisonModule(types.ModuleType):
 
 
 class _ForbiddenFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports forbidden libraries as poison modules, so that only the functions that
-    use them fail, each with a message that says why."""
+    """Imports forbidden libraries as poison modules, so that only the functions that use
+    them fail, with a message that says why. This is for the message only: the libraries
+    themselves are not in the sandbox, so removing this finder gains nothing."""
 
     def __init__(self, forbidden: list[str]) -> None:
         self.forbidden = frozenset(forbidden)
@@ -124,6 +148,8 @@ class Worker:
         self.reader = os.fdopen(read_fd, "rb", buffering=0)
         self.write_fd = write_fd
         self.module = None
+        self.driver = None
+        self.context = None
         self.import_error: dict | None = None
 
     def serve(self) -> None:
@@ -137,64 +163,76 @@ class Worker:
         op = request.get("op")
         if op == "init":
             return self.load(request)
-        if op == "call":
-            return self.call(request)
+        if op in ("call", "drive"):
+            return self.run(request)
         return _error("protocol", message=f"unknown op {op!r}")
 
     def load(self, request: dict) -> dict:
-        directory, name = request["directory"], request["module"]
+        name = request["module"]
+        if request.get("driver"):  # trusted code: imported before the student's folder
+            self.driver = importlib.import_module(request["driver"])
         if request.get("forbidden"):
             sys.meta_path.insert(0, _ForbiddenFinder(request["forbidden"]))
+        directory = os.getcwd()
         sys.path.insert(0, directory)
         if not os.path.isfile(os.path.join(directory, f"{name}.py")):
             self.import_error = _error("missing_module", message=f"{name}.py not found")
         else:
+            _Phase.importing = True
             try:
                 self.module = importlib.import_module(name)
             except BaseException as exc:  # SystemExit at import is a broken module too
                 self.import_error = _error("import", exc)
+            finally:
+                _Phase.importing = False
+        if self.driver is not None and self.module is not None:
+            self.context = self.driver.Context(self.module)
         return self.import_error or {"ok": True, "value": None}
 
-    def call(self, request: dict) -> dict:
+    def run(self, request: dict) -> dict:
         if self.module is None:
             return self.import_error or _error("protocol", message="module not loaded")
-        name = request["function"]
-        function = getattr(self.module, name, None)
-        if not callable(function):
-            return _error("missing_function", message=f"no function {name!r}")
+        if request["op"] == "call":
+            function = getattr(self.module, request["function"], None)
+            if not callable(function):
+                return _error("missing_function", message=f"no function {request['function']!r}")
+        else:
+            actions = getattr(self.driver, "ACTIONS", {})
+            action = actions.get(request["action"])
+            if action is None:
+                return _error("protocol", message=f"no driver action {request['action']!r}")
+
+            def function(*args, **kwargs):
+                return action(self.context, *args, **kwargs)
         try:
-            args = wire.from_wire(request.get("args", []))
-            kwargs = wire.from_wire(request.get("kwargs", {}))
-            value = function(*args, **kwargs)
+            value = function(*request.get("args", ()), **request.get("kwargs", {}))
         except BaseException as exc:
             return _error("raised", exc)
-        try:
-            return {"ok": True, "value": wire.to_wire(value)}
-        except BaseException as exc:
-            return _error("unencodable", exc)
+        return {"ok": True, "value": value}
 
     def _read(self) -> dict | None:
         header = self._read_exactly(wire.HEADER_BYTES)
         if header is None:
             return None
-        payload = self._read_exactly(wire.decode_length(header))
-        return None if payload is None else wire.decode_payload(payload)
+        json_bytes, buffer_bytes = wire.read_header(header, REQUEST_LIMITS)
+        json_part = self._read_exactly(json_bytes)
+        buffers = self._read_exactly(buffer_bytes)
+        if json_part is None or buffers is None:
+            return None
+        return wire.decode(json_part, buffers, REQUEST_LIMITS)
 
-    def _read_exactly(self, count: int) -> bytes | None:
-        chunks = []
-        while count:
-            chunk = self.reader.read(count)
-            if not chunk:
+    def _read_exactly(self, count: int) -> bytearray | None:
+        data = bytearray(count)
+        view, done = memoryview(data), 0
+        while done < count:
+            received = self.reader.readinto(view[done:])
+            if not received:
                 return None
-            chunks.append(chunk)
-            count -= len(chunk)
-        return b"".join(chunks)
+            done += received
+        return data
 
     def _write(self, reply: dict) -> None:
-        try:
-            frame = wire.encode_message(reply)
-        except (TypeError, ValueError) as exc:
-            frame = wire.encode_message(_error("unencodable", exc))
+        frame = wire.encode(reply)
         view = memoryview(frame)
         while view:
             view = view[os.write(self.write_fd, view):]

@@ -25,20 +25,35 @@ FORBIDDEN_ARRAY_LIBRARIES = (
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one submission's sandboxed worker.
+    """What grading one submission may take. Times are CPU seconds where the machine counts
+    them per worker (cgroups, as root), else wall-clock seconds.
 
     Attributes:
-        call_seconds: wall-clock limit for one call of a student function (s).
-        submission_seconds: wall-clock budget for all calls of one submission (s).
-        memory_bytes: address-space limit of the worker process (bytes).
-        timeouts_per_function: after this many timed-out calls, further calls of the
-            same function fail at once instead of waiting again.
+        call_seconds: one call of a student function, or one driver action (s).
+        function_seconds: all the calls of one graded function together (s): a slow
+            function loses only its own later tests, never another function's.
+        import_seconds: starting the worker and importing the student's module (s).
+        submission_seconds: the most one submission can take in a grading job (s); a job's
+            own time limit is this times its submissions, plus a margin.
+        wall_factor: a call may take this many times its CPU limit in wall-clock time
+            (where CPU time is counted), so that waiting on a loaded machine is not charged.
+        timeouts_per_function: after this many timed-out calls, further calls of the same
+            function fail at once instead of waiting again.
+        memory_bytes: address space of each worker process; with cgroups, about the
+            memory of the whole box (bytes).
+        processes: processes and threads of the box.
+        reply_bytes: the largest reply of the worker the grader reads (bytes of arrays).
     """
 
     call_seconds: float = 10.0
-    submission_seconds: float = 240.0
-    memory_bytes: int = 4 * 1024**3
+    function_seconds: float = 120.0
+    import_seconds: float = 10.0
+    submission_seconds: float = 600.0
+    wall_factor: float = 3.0
     timeouts_per_function: int = 2
+    memory_bytes: int = 4 * 1024**3
+    processes: int = 64
+    reply_bytes: int = 8 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -48,14 +63,24 @@ class Assignment:
     Attributes:
         id: folder name under ``solutions/``, ``assignments/`` and a submission.
         module: the module students implement (file ``<module>.py``).
-        numpy_only: whether the student module may use numpy only.
+        libraries: the installed distributions the student's code may import; nothing
+            else of site-packages is in its sandbox.
+        driver: for answers that are PyTorch objects, the module of ``autograder/drivers``
+            that builds and runs them in the sandbox; None where the answers are plain data.
         limits: resource limits of its grading worker.
     """
 
     id: str
     module: str
-    numpy_only: bool = False
+    libraries: tuple[str, ...] = ("numpy",)
+    driver: str | None = None
     limits: Limits = Limits()
+
+    @property
+    def numpy_only(self) -> bool:
+        """Whether the student's module may use numpy and nothing else (the contract's
+        rule for a02 and a03): other array libraries import as poison there."""
+        return self.libraries == ("numpy",)
 
     @property
     def solution_dir(self) -> Path:
@@ -73,9 +98,10 @@ class Assignment:
 ASSIGNMENTS: dict[str, Assignment] = {
     a.id: a
     for a in (
-        Assignment("a01_output_size", "output_size"),
-        Assignment("a02_convolution", "convolution", numpy_only=True),
-        Assignment("a03_pooling", "pooling", numpy_only=True),
+        # The contract limits a02 and a03 to numpy; a01 may use PyTorch too.
+        Assignment("a01_output_size", "output_size", libraries=("numpy", "torch")),
+        Assignment("a02_convolution", "convolution"),
+        Assignment("a03_pooling", "pooling"),
     )
 }
 

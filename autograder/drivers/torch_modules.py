@@ -1,0 +1,136 @@
+"""Driver for assignments whose answers are PyTorch modules: runs in the sandbox.
+
+Copied into the worker's runtime folder and imported before the student's module. Each
+action builds or runs the student's objects and reports plain data (arrays, names, shapes,
+numbers) that the trusted grader compares with its own reference. Nothing here decides a
+score, and nothing here needs to be believed: the student's code runs in the same process
+and could change anything, so the grader checks every report against what it computed
+itself, on inputs it made.
+
+Objects live in ``Context.objects`` and are named by handles (small ints) across calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Attributes of the standard layers that a report lists, where a layer has them.
+LAYER_ATTRIBUTES = ("in_channels", "out_channels", "kernel_size", "stride", "padding",
+                    "dilation", "groups", "in_features", "out_features", "num_features",
+                    "eps", "momentum", "output_size")
+
+
+class Context:
+    """The student's module and the objects built from it."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+        self.objects: dict[int, nn.Module] = {}
+
+    def keep(self, thing: nn.Module) -> int:
+        handle = len(self.objects) + 1
+        self.objects[handle] = thing
+        return handle
+
+    def get(self, handle: int) -> nn.Module:
+        return self.objects[handle]
+
+
+def _tensor(array: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
+    return torch.tensor(array, requires_grad=requires_grad)
+
+
+def _array(value, what: str) -> np.ndarray:
+    """A plain tensor as a numpy array; anything else (a subclass too) is refused."""
+    if type(value) is not torch.Tensor:
+        raise TypeError(f"{what} is a {type(value).__name__}, not a torch.Tensor")
+    return torch.Tensor.numpy(torch.Tensor.cpu(torch.Tensor.detach(value))).copy()
+
+
+def construct(context: Context, name: str, args: tuple = (), kwargs: dict | None = None,
+              seed: int = 0) -> int:
+    """Call the student's class or factory ``name`` and keep the module it returns."""
+    torch.manual_seed(seed)
+    made = getattr(context.module, name)(*args, **(kwargs or {}))
+    if not isinstance(made, nn.Module):
+        raise TypeError(f"{name}(...) returned a {type(made).__name__}, not an nn.Module")
+    return context.keep(made)
+
+
+def set_dtype(context: Context, handle: int, dtype: str) -> None:
+    """Convert the module's parameters and buffers to ``dtype`` (``"float64"``), so that
+    the grader can compare with tight tolerances."""
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype {dtype!r} is not one the grader uses")
+    context.get(handle).to(getattr(torch, dtype))
+
+
+def describe(context: Context, handle: int) -> dict:
+    """The module's structure: its children, every submodule's type and settings, its
+    parameters' and buffers' shapes, and its parameter count."""
+    module = context.get(handle)
+    return {
+        "type": type(module).__name__,
+        "children": [[name, type(child).__name__] for name, child in module.named_children()],
+        "modules": {name: _layer(sub) for name, sub in module.named_modules() if name},
+        "parameters": {name: list(p.shape) for name, p in module.named_parameters()},
+        "buffers": {name: list(b.shape) for name, b in module.named_buffers()},
+        "num_parameters": int(sum(p.numel() for p in module.parameters())),
+        "trainable": int(sum(p.numel() for p in module.parameters() if p.requires_grad)),
+    }
+
+
+def _layer(module: nn.Module) -> dict:
+    report = {"type": type(module).__name__,
+              "bases": [cls.__name__ for cls in type(module).__mro__
+                        if cls.__module__.startswith("torch.nn")][:3]}
+    for attribute in LAYER_ATTRIBUTES:
+        value = getattr(module, attribute, None)
+        if isinstance(value, (int, float, tuple, str)) and not isinstance(value, bool):
+            report[attribute] = value
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        report["bias"] = module.bias is not None
+    return report
+
+
+def state_dict(context: Context, handle: int) -> dict:
+    """The module's state dict as arrays."""
+    return {key: _array(value, key) for key, value in context.get(handle).state_dict().items()}
+
+
+def load_state_dict(context: Context, handle: int, state: dict, strict: bool = True) -> dict:
+    """Load ``state`` (arrays by key) with ``load_state_dict``; report what did not fit."""
+    result = context.get(handle).load_state_dict(
+        {key: torch.from_numpy(value) for key, value in state.items()}, strict=strict)
+    return {"missing": list(result.missing_keys), "unexpected": list(result.unexpected_keys)}
+
+
+def forward(context: Context, handle: int, inputs: list, train: bool = False) -> np.ndarray:
+    """The module's output on ``inputs`` (arrays), in training or evaluation mode."""
+    module = context.get(handle)
+    module.train(train)
+    with torch.no_grad():
+        return _array(module(*[_tensor(x) for x in inputs]), "the output")
+
+
+def backward(context: Context, handle: int, inputs: list, grad_output: np.ndarray,
+             train: bool = True) -> dict:
+    """Forward, then backward from ``grad_output``: the output, the inputs' gradients and
+    every parameter's gradient (None where it got none)."""
+    module = context.get(handle)
+    module.train(train)
+    module.zero_grad(set_to_none=True)
+    tensors = [_tensor(x, requires_grad=True) for x in inputs]
+    output = module(*tensors)
+    output.backward(_tensor(grad_output))
+    return {"output": _array(output, "the output"),
+            "input_grads": [_array(t.grad, "an input's gradient") if t.grad is not None
+                            else None for t in tensors],
+            "param_grads": {name: None if p.grad is None else _array(p.grad, name)
+                            for name, p in module.named_parameters()}}
+
+
+ACTIONS = {action.__name__: action for action in (
+    construct, set_dtype, describe, state_dict, load_state_dict, forward, backward)}
