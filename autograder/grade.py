@@ -1,32 +1,88 @@
 """Grade a class: every ``<student>/<assignment>/`` folder under SUBMISSIONS.
 
 Submissions are dealt into batches of one assignment, each graded by a trusted child
-process (``autograder.grade_one``), up to ``jobs`` at a time. A job that overruns its
-submissions' time budgets is killed; the ``results.json`` it wrote stand, a submission it
-did not finish is marked ``grader error`` and the tests it did not reach score zero. The class's
-``grades.csv`` is written at the end, one row per student and assignment.
+process (``autograder.grade_one``), up to ``jobs`` at a time. Each job leads its own process
+group; a job that overruns its submissions' time budgets is killed with everything it
+started. The ``results.json`` it wrote stand, a submission it did not finish is marked
+``grader error`` and the tests it did not reach score zero. The max score of each assignment
+comes from collecting its suite once per run, in a process of its own, so that it does not
+depend on any grading job. The class's ``grades.csv`` is written at the end (atomically),
+one row per student and assignment.
+
+Student folders with names that cannot be student ids are skipped with a warning; a student
+or assignment folder that is a symbolic link (or resolves outside SUBMISSIONS) is never
+graded: it scores zero as an ``import error`` that says why.
+
+A run makes one scratch folder (``cnnlab-grade-*`` in the temporary folder) for its jobs and
+removes it at the end. SIGINT and SIGTERM stop a run cleanly: the running jobs are killed,
+the scratch folder is removed, ``grades.csv`` is written for what finished (the rest are
+``grader error``, "interrupted"), and ``grade_class`` raises ``GradingInterrupted``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import ctypes
 import json
 import math
+import os
+import secrets
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import sandbox as sandbox_module
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
 #: Seconds a grading job may take beyond its submissions' time budgets (start-up, references).
 JOB_MARGIN_SECONDS = 120
+#: Seconds the collection of the run's suites (their max scores) may take.
+COLLECT_SECONDS = 300
+#: Seconds to wait for a killed process to be gone.
+KILL_WAIT_SECONDS = 30
 #: Most submissions one grading job takes on: more share the start-up, fewer share a failure.
 BATCH_SIZE = 8
+#: What a job printed that is kept in a ``grading.log`` when the job went wrong.
+PRINTED_TAIL_BYTES = 64 * 1024
+#: A ``results.json`` larger than this is not read.
+MAX_RESULTS_BYTES = 64 * 1024 * 1024
 CSV_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
+STATUSES = ("graded", "timeout", "crashed", "import error", "grader error")
+#: Names the output folder uses at its top level: no student id may take one of them.
+RESERVED_NAMES = frozenset({"grades.csv", "report.html", "logs"})
+UNSAFE_MESSAGE = (
+    "this machine allows no namespaces, so student code would run with resource limits only "
+    "and could read everything this user can (other students' submissions, the hidden "
+    "suites, the solutions). Run as root, or allow unprivileged user namespaces, or pass "
+    "--unsafe-no-isolation to grade anyway")
+
+
+class GradingRefused(Exception):
+    """The class is not graded at all (an unsafe machine without ``allow_unsafe``)."""
+
+
+class GradingInterrupted(Exception):
+    """The run was stopped by a signal; ``grades.csv`` holds ``rows`` all the same."""
+
+    def __init__(self, signum: int, rows: list[dict]) -> None:
+        super().__init__(f"interrupted by {signal_name(signum)}")
+        self.signum = signum
+        self.rows = rows
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 @dataclass(frozen=True)
@@ -34,23 +90,84 @@ class Submission:
     student_id: str
     assignment: Assignment
     folder: Path
+    #: Why it is not graded (it is a symbolic link, ...); None for a submission to grade.
+    refused: str | None = None
 
     def results_path(self, out: Path) -> Path:
         return out / self.student_id / self.assignment.id / "results.json"
 
 
+# -- finding the submissions --------------------------------------------------------------
+
+
+def student_id_problem(name: str) -> str | None:
+    """Why a folder name cannot be a student id (None when it can)."""
+    try:
+        name.encode("utf-8")  # os.fsdecode keeps undecodable bytes as lone surrogates
+    except UnicodeEncodeError:
+        return "its name is not valid UTF-8"
+    if not name.isprintable():
+        return "its name holds control or other unprintable characters"
+    if any(separator in name for separator in ("/", "\\", os.sep, os.altsep) if separator):
+        return "its name holds a path separator"
+    if name.startswith("."):
+        return "its name starts with '.'"
+    if name.casefold() in RESERVED_NAMES:
+        return f"the output folder uses {name!r} for its own files"
+    return None
+
+
+def _linked(path: Path, root: Path, shown: str) -> str | None:
+    """Why ``path`` may not be graded as found: a symbolic link, or outside ``root``."""
+    if path.is_symlink():
+        return f"{shown} is a symbolic link; submit the files themselves"
+    if not path.resolve().is_relative_to(root):
+        return f"{shown} lies outside the submissions folder; submit the files themselves"
+    return None
+
+
+def _folders(path: Path) -> list[os.DirEntry]:
+    """The entries of ``path`` that are folders or links, by name."""
+    with os.scandir(path) as entries:
+        return sorted((e for e in entries if e.is_symlink() or e.is_dir(follow_symlinks=False)),
+                      key=lambda e: e.name)
+
+
 def find_submissions(root: Path, only: list[str] | None = None) -> tuple[list[Submission],
                                                                        list[str]]:
     """Submissions under ``root`` (nbgrader's ``submitted/`` layout), and warnings about
-    folders that are not one of the course's assignments."""
+    folders that are skipped: not an assignment of the course, not a usable student id.
+    A student or assignment folder that is a symbolic link is returned ``refused``."""
     submissions, warnings = [], []
-    for student in sorted(p for p in root.iterdir() if p.is_dir()
-                          and not p.name.startswith(".")):
-        for folder in sorted(p for p in student.iterdir() if p.is_dir()):
-            if folder.name not in ASSIGNMENTS:
-                warnings.append(f"skipped {folder}: not an assignment of this course")
-            elif only is None or folder.name in only:
-                submissions.append(Submission(student.name, ASSIGNMENTS[folder.name], folder))
+    real_root = root.resolve()
+    for student in _folders(root):
+        name, path = student.name, root / student.name
+        if student.is_symlink() and not path.is_dir():
+            warnings.append(f"skipped {name!r} in {str(root)!r}: a link to no folder")
+            continue
+        problem = student_id_problem(name)
+        if problem:
+            warnings.append(f"skipped student folder {name!r} in {str(root)!r}: {problem}")
+            continue
+        student_refused = _linked(path, real_root, name)
+        try:
+            entries = _folders(path)
+        except OSError as error:
+            warnings.append(f"skipped student folder {name!r}: cannot list it ({error})")
+            continue
+        for entry in entries:
+            if entry.name not in ASSIGNMENTS:
+                if not student_refused:
+                    warnings.append(f"skipped {str(path / entry.name)!r}: not an assignment "
+                                    "of this course")
+                continue
+            if only is not None and entry.name not in only:
+                continue
+            folder = path / entry.name
+            refused = student_refused or _linked(folder, real_root, f"{name}/{entry.name}")
+            if refused:
+                warnings.append(f"not grading {name}/{entry.name} (scored 0): {refused}")
+            submissions.append(Submission(name, ASSIGNMENTS[entry.name], folder, refused))
     return submissions, warnings
 
 
@@ -65,71 +182,513 @@ def batches(submissions: list[Submission], jobs: int) -> list[list[Submission]]:
     return dealt
 
 
-def grade_batch(batch: list[Submission], out: Path, hide: tuple[Path, ...]) -> list[dict]:
-    """Run one grading job over ``batch`` (one assignment); return each ``results.json``."""
-    assignment = batch[0].assignment
-    command = [sys.executable, "-m", "autograder.grade_one", "--assignment", assignment.id]
+# -- the run's processes ------------------------------------------------------------------
+
+
+def _children() -> dict[int, int]:
+    """``{pid: process group}`` of this process's children, from /proc."""
+    children, me = {}, os.getpid()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return children
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[1]) == me:
+            children[int(name)] = int(fields[2])
+    return children
+
+
+def _killpg(group: int) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(group, signal.SIGKILL)
+
+
+def _prctl(option: int, value) -> int:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        return -1
+
+
+_PR_SET_CHILD_SUBREAPER, _PR_GET_CHILD_SUBREAPER = 36, 37
+
+
+@contextlib.contextmanager
+def _subreaper():
+    """Make this process the one that inherits the orphans of its jobs (a sandboxed worker
+    whose job was killed, a daemon a student started), so that they can be killed."""
+    was = ctypes.c_int(0)
+    if _prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(was)) != 0 or was.value:
+        yield
+        return
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        yield
+    finally:
+        _prctl(_PR_SET_CHILD_SUBREAPER, 0)
+
+
+class Jobs:
+    """The processes of one grading run, each started as the leader of a process group of
+    its own, so that a timeout, a signal or the end of the run kills it with everything it
+    started. A signal handler calls ``interrupt``; no job starts after that."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._running: dict[int, tuple[subprocess.Popen, bool]] = {}
+        self._reaping: set[int] = set()  # ended, killed, not yet reaped by their Popen
+        self._baseline = set(_children())
+        self.signum: int | None = None
+
+    def start(self, command: list[str], log: Path, *, job: bool = True
+              ) -> subprocess.Popen | None:
+        """Start ``command`` (its output to ``log``); None once the run is interrupted."""
+        with self._lock:
+            if self.signum is not None and job:
+                return None
+            with open(log, "wb") as output:
+                process = subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+                                           stdout=output, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+            self._running[process.pid] = (process, job)
+            return process
+
+    def wait(self, process: subprocess.Popen, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for ``process`` to end; then kill its process
+        group, whatever is left of it, and reap it. Whether it ended in time."""
+        deadline, delay, ended = time.monotonic() + timeout, 0.005, False
+        while True:
+            try:  # WNOWAIT: the leader stays a zombie, so its group id cannot be reused
+                ended = os.waitid(os.P_PID, process.pid,
+                                  os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+            except ChildProcessError:
+                ended = True
+            remaining = deadline - time.monotonic()
+            if ended or remaining <= 0:
+                break
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 0.1)
+        with self._lock:
+            _killpg(process.pid)
+            self._running.pop(process.pid, None)
+            self._reaping.add(process.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=KILL_WAIT_SECONDS)
+            with self._lock:
+                self._reaping.discard(process.pid)
+        self.sweep_orphans()
+        return ended
+
+    def interrupt(self, signum: int) -> None:
+        """A signal arrived: kill every running job (a second signal: every process)."""
+        with self._lock:
+            again = self.signum is not None
+            self.signum = self.signum or signum
+            for pid, (_, job) in list(self._running.items()):
+                if job or again:
+                    _killpg(pid)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            for pid in list(self._running):
+                _killpg(pid)
+        self.sweep_orphans()
+
+    def sweep_orphans(self) -> None:
+        """Kill and reap the processes that were handed to this one when their parent, in a
+        killed job, died (see ``_subreaper``)."""
+        give_up = time.monotonic() + KILL_WAIT_SECONDS / 6
+        while time.monotonic() < give_up:
+            with self._lock:  # no job starts meanwhile: its process is not an orphan
+                # One in the process group of a running job dies with that job.
+                orphans = {pid: group for pid, group in _children().items()
+                           if pid not in self._running and pid not in self._reaping
+                           and pid not in self._baseline and group not in self._running}
+                for pid, group in orphans.items():
+                    if group not in (0, os.getpgrp()):
+                        _killpg(group)
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+            if not orphans:
+                return
+            deadline = min(time.monotonic() + 1, give_up)
+            for pid in orphans:
+                while time.monotonic() < deadline:
+                    try:
+                        if os.waitpid(pid, os.WNOHANG)[0]:
+                            break
+                    except ChildProcessError:
+                        break
+                    time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(jobs: Jobs):
+    """While grading (in the main thread), SIGINT and SIGTERM kill the running jobs and
+    record the signal; the run then finishes up and ``grade_class`` raises."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda number, frame: jobs.interrupt(number))
+                for number in signals}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+
+
+def remove_tree(top: Path) -> list[str]:
+    """Remove ``top`` and everything below it, however deep (no recursion; ``rm -rf`` for
+    what is left, such as paths too long to name); return what could not be removed."""
+    top_name = os.fspath(top)
+    stack = [(top_name, False)]
+    while stack:  # depth first, each folder removed after what it holds
+        path, listed = stack.pop()
+        if listed:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)
+            continue
+        try:
+            if not os.path.isdir(path) or os.path.islink(path):
+                os.unlink(path)
+                continue
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o700)
+            stack.append((path, True))
+            with os.scandir(path) as entries:
+                stack += [(entry.path, False) for entry in entries]
+        except OSError:
+            continue
+    if os.path.lexists(top_name):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(["rm", "-rf", "--", top_name], capture_output=True,
+                           timeout=KILL_WAIT_SECONDS, check=False)
+    if not os.path.lexists(top_name):
+        return []
+    left = []
+    for path, _, files in _walk_quietly(top_name):
+        left += [path] + [os.path.join(path, f) for f in files]
+        if len(left) > 20:
+            break
+    return left or [top_name]
+
+
+def _walk_quietly(top: str):
+    """``os.walk``, iterative and without following links, stopping at errors."""
+    stack = [top]
+    while stack:
+        path = stack.pop()
+        try:
+            with os.scandir(path) as entries:
+                listed = list(entries)
+        except OSError:
+            yield path, [], []
+            continue
+        folders = [e.path for e in listed if e.is_dir(follow_symlinks=False)]
+        yield path, folders, [e.name for e in listed if not e.is_dir(follow_symlinks=False)]
+        stack += folders
+
+
+# -- grading -------------------------------------------------------------------------------
+
+
+def job_command(batch: list[Submission], out: Path, scratch: Path) -> list[str]:
+    """The command line of the grading job for ``batch`` (one assignment)."""
+    command = [sys.executable, "-m", "autograder.grade_one",
+               "--assignment", batch[0].assignment.id, "--scratch", str(scratch)]
     for submission in batch:
         command += ["--submission", str(submission.folder.resolve()),
                     "--results", str(submission.results_path(out).resolve())]
-    for folder in hide:
-        command += ["--hide", str(folder.resolve())]
-    limit = len(batch) * assignment.limits.submission_seconds + JOB_MARGIN_SECONDS
+    return command
+
+
+def job_limit(batch: list[Submission]) -> float:
+    """Seconds the grading job for ``batch`` may run."""
+    return len(batch) * batch[0].assignment.limits.submission_seconds + JOB_MARGIN_SECONDS
+
+
+def _interrupted(signum: int) -> str:
+    return (f"interrupted: cnnlab grade was stopped by {signal_name(signum)} before this "
+            "submission was done")
+
+
+def _tail(path: Path) -> bytes:
     try:
-        job = subprocess.run(command, capture_output=True, timeout=limit, cwd=REPO_ROOT,
-                             check=False)
-        problem = None if job.returncode == 0 else \
-            f"the grading job failed (exit code {job.returncode})"
-        printed = job.stdout + job.stderr
-    except subprocess.TimeoutExpired as stopped:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(handle.tell() - PRINTED_TAIL_BYTES, 0))
+            return handle.read()
+    except OSError:
+        return b""
+
+
+def grade_batch(batch: list[Submission], out: Path, scratch: Path,
+                jobs: Jobs) -> tuple[str | None, bytes]:
+    """Run one grading job over ``batch`` (one assignment) in the folder ``scratch``; return
+    what went wrong with the job (None if nothing) and the end of what it printed."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    log = scratch.with_name(f"{scratch.name}.log")
+    limit = job_limit(batch)
+    process = jobs.start(job_command(batch, out, scratch), log)
+    if process is None:
+        return _interrupted(jobs.signum), b""
+    ended = jobs.wait(process, limit)
+    if jobs.signum is not None and not (ended and process.returncode == 0):
+        problem = _interrupted(jobs.signum)
+    elif not ended:
         problem = f"the grading job overran its {limit:g} s and was stopped"
-        printed = (stopped.stdout or b"") + (stopped.stderr or b"")
-    return [read_results(s.results_path(out), problem, printed) for s in batch]
+    elif process.returncode != 0:
+        problem = f"the grading job failed (exit code {process.returncode})"
+    else:
+        problem = None
+    return problem, _tail(log)
 
 
-def read_results(path: Path, problem: str | None = None, printed: bytes = b"") -> dict:
-    """A submission's results, marked ``grader error`` where the job wrote none or did not
-    finish them; then ``problem`` and what the job ``printed`` are added to its log."""
+def collect_max_scores(assignment_ids: list[str], scratch: Path, jobs: Jobs
+                       ) -> dict[str, float | None]:
+    """The max score of each assignment, from collecting its hidden suite (without running
+    it) in one child process; None where the suite could not be collected."""
+    if not assignment_ids:
+        return {}
+    scratch.mkdir(parents=True, exist_ok=True)
+    target = scratch / "max_scores.json"
+    command = [sys.executable, "-m", "autograder.grade_one", "--max-scores", str(target),
+               "--scratch", str(scratch)]
+    for assignment_id in assignment_ids:
+        command += ["--assignment", assignment_id]
+    process = jobs.start(command, scratch.with_name(f"{scratch.name}.log"), job=False)
+    if process is not None:
+        jobs.wait(process, COLLECT_SECONDS)
     try:
-        results = json.loads(path.read_text())
+        collected = json.loads(target.read_text())
     except (OSError, ValueError):
-        results = {"score": 0, "max_score": 0, "tests": [], "output": "no results",
-                   "extra_data": {"status": "grader error"}}
-    if not results.get("extra_data", {}).get("finished"):
+        collected = {}
+    if not isinstance(collected, dict):
+        collected = {}
+    return {a: _number(collected.get(a)) for a in assignment_ids}
+
+
+def _number(value) -> float | None:
+    """``value`` as a float if it is a finite, non-negative number, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def _problem_with(results) -> str | None:
+    """What makes ``results`` (a parsed ``results.json``) unusable; None if nothing."""
+    if not isinstance(results, dict):
+        return "it is not a JSON object"
+    score, max_score = _number(results.get("score")), _number(results.get("max_score"))
+    if score is None or max_score is None:
+        return "its score or max_score is not a number"
+    if score > max_score + 1e-9:
+        return "its score is above its max_score"
+    if not isinstance(results.get("tests"), list) or not isinstance(results.get("output"),
+                                                                     str):
+        return "it lacks its tests or output"
+    extra = results.get("extra_data")
+    if not isinstance(extra, dict) or extra.get("status") not in STATUSES:
+        return "it lacks a known status"
+    return None
+
+
+def read_results(path: Path, problem: str | None = None, printed: bytes = b"",
+                 max_score: float | None = None) -> dict:
+    """A submission's results, marked ``grader error`` where the job wrote none, wrote
+    something that is not a results file, or did not finish them; then ``problem`` and what
+    the job ``printed`` are added to its log. ``max_score`` is the assignment's (from its
+    suite), for results the job did not write, and to check those it did."""
+    try:
+        if path.stat().st_size > MAX_RESULTS_BYTES:
+            raise ValueError("it is too large")
+        results = json.loads(path.read_text())
+        unusable = _problem_with(results)
+    except FileNotFoundError:
+        results, unusable = None, "the grading job wrote none"
+    except (OSError, ValueError, RecursionError) as error:
+        results, unusable = None, f"it could not be read ({type(error).__name__}: {error})"
+    if unusable is None and max_score is not None \
+            and abs(float(results["max_score"]) - max_score) > 1e-6:
+        unusable = f"its max_score {results['max_score']:g} is not the suite's {max_score:g}"
+    if unusable is not None:
+        results = {"score": 0.0, "max_score": max_score or 0.0, "tests": [],
+                   "output": f"no usable results.json: {unusable}",
+                   "extra_data": {"status": "grader error", "finished": False}}
+    if results["extra_data"].get("finished") is not True:
         why = problem or "the grading job ended before this submission was done"
-        results["output"] = f"{results.get('output', '')}; {why}: see grading.log"
-        results.setdefault("extra_data", {})["status"] = "grader error"
+        results["output"] = f"{results['output']}; {why}: see grading.log"
+        results["extra_data"]["status"] = "grader error"
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_name("grading.log"), "ab") as log:
             log.write(f"\n{why}\n".encode() + printed)
-        path.write_text(json.dumps(results, indent=2))
+        _write_json(path, results)
     return results
 
 
+def refused_results(submission: Submission, max_score: float | None, path: Path) -> dict:
+    """Write and return the results of a submission that is not graded (a link)."""
+    results = {"score": 0.0, "max_score": max_score or 0.0, "tests": [],
+               "output": f"not graded: {submission.refused}",
+               "extra_data": {"status": "import error", "finished": True,
+                              "refused": submission.refused}}
+    _write_json(path, results)
+    return results
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=2))
+    os.replace(temporary, path)
+
+
+def write_grades(out: Path, rows: list[dict]) -> Path:
+    """Write ``out/grades.csv`` atomically: a reader sees the old file or the new one."""
+    target = out / "grades.csv"
+    temporary = out / f".grades.csv.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with open(descriptor, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
+def grader_errors(rows: list[dict], out: Path) -> list[str]:
+    """One line per ``grader error`` row: student, assignment and why (from results.json)."""
+    lines = []
+    for row in rows:
+        if row["status"] != "grader error":
+            continue
+        try:
+            results = json.loads((out / row["student_id"] / row["assignment"]
+                                  / "results.json").read_text())
+            reason = str(results["output"])
+            blamed = [str(t["output"]) for t in results["tests"]
+                      if str(t["output"]).startswith("grader error")]
+            reason += f"; {blamed[0]}" if blamed else ""
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            reason = "see its results.json and grading.log"
+        reason = "".join(c if c.isprintable() else " " for c in reason[:2000])
+        lines.append(f"grader error: student {row['student_id']}, assignment "
+                     f"{row['assignment']}: {reason}")
+    return lines
+
+
+def _outcome(future, failed):
+    """The result of ``future``, or ``failed(error)`` where the grader itself failed: never
+    an exception, so that the class's grades are written all the same."""
+    try:
+        return future.result()
+    except Exception as error:
+        return failed(error)
+
+
 def grade_class(submissions_root: Path, out: Path, only: list[str] | None = None,
-                jobs: int = 1, log=print) -> list[dict]:
-    """Grade every submission under ``submissions_root`` into ``out``; return the csv rows."""
+                jobs: int = 1, log=print, allow_unsafe: bool = False) -> list[dict]:
+    """Grade every submission under ``submissions_root`` into ``out``; return the csv rows.
+
+    Raises ``GradingRefused`` (before anything runs) where the machine allows no namespaces
+    and ``allow_unsafe`` is false, and ``GradingInterrupted`` after writing ``grades.csv``
+    when SIGINT or SIGTERM stopped the run.
+    """
     started = time.monotonic()
-    submissions, warnings = find_submissions(submissions_root, only)
+    warnings = []
     if isolation_level() == ISOLATION_LIMITS:
+        if not allow_unsafe:
+            raise GradingRefused(UNSAFE_MESSAGE)
         warnings.append("this machine allows no namespaces: student code runs with resource "
-                        "limits only and can read what this user can (run as root to isolate)")
-    for warning in warnings:
-        log(f"warning: {warning}")
-    out.mkdir(parents=True, exist_ok=True)
-    hide = (submissions_root, out)
-    work = batches(submissions, jobs)
-    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
-        graded = list(pool.map(lambda batch: grade_batch(batch, out, hide), work))
-    results = {submission: result for batch, batch_results in zip(work, graded, strict=True)
-               for submission, result in zip(batch, batch_results, strict=True)}
-    rows = [{"student_id": s.student_id, "assignment": s.assignment.id,
-             "score": results[s]["score"], "max_score": results[s]["max_score"],
-             "status": results[s]["extra_data"].get("status", "graded")}
-            for s in submissions]
-    with open(out / "grades.csv", "w", newline="") as csv_file:
-        writer = csv.DictWriter(csv_file, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+                        "limits only and can read what this user can (--unsafe-no-isolation)")
+    running = Jobs()
+    with _stop_on_signals(running):
+        submissions, found_warnings = find_submissions(submissions_root, only)
+        for warning in warnings + found_warnings:
+            log(f"warning: {warning}")
+        out.mkdir(parents=True, exist_ok=True)
+        for submission in submissions:  # a result of an earlier run must not stand
+            path = submission.results_path(out)
+            for stale in (path, path.with_name("grading.log")):
+                with contextlib.suppress(FileNotFoundError):
+                    stale.unlink()
+        results = _grade(submissions, out, jobs, running, log)
+        rows = [{"student_id": s.student_id, "assignment": s.assignment.id,
+                 "score": results[s]["score"], "max_score": results[s]["max_score"],
+                 "status": results[s]["extra_data"]["status"]} for s in submissions]
+        write_grades(out, rows)
+    if running.signum is not None:
+        raise GradingInterrupted(running.signum, rows)
     log(f"graded {len(submissions)} submissions in {time.monotonic() - started:.1f} s")
     return rows
+
+
+def _grade(submissions: list[Submission], out: Path, jobs: int,
+           running: Jobs, log) -> dict[Submission, dict]:
+    """Run the grading jobs and the collection of max scores in one scratch folder, which is
+    removed at the end whatever happens; return each submission's results."""
+    to_grade = [s for s in submissions if not s.refused]
+    work = batches(to_grade, jobs)
+    scratch = Path(tempfile.mkdtemp(prefix="cnnlab-grade-"))
+    with _subreaper():
+        try:
+            with ThreadPoolExecutor(max_workers=max(jobs, 1) + 1) as pool:
+                maxima = pool.submit(collect_max_scores,
+                                     list(dict.fromkeys(s.assignment.id for s in submissions)),
+                                     scratch / "max-scores", running)
+                graded = [pool.submit(grade_batch, batch, out, scratch / f"job-{number}",
+                                      running)
+                          for number, batch in enumerate(work)]
+                outcomes = [_outcome(future, lambda error: (
+                    f"the grader failed: {type(error).__name__}: {error}", b""))
+                    for future in graded]
+                max_scores = _outcome(maxima, lambda error: {})
+                max_scores = {s.assignment.id: max_scores.get(s.assignment.id)
+                              for s in submissions}
+            for assignment_id, total in max_scores.items():
+                if total is None:
+                    printed = _tail(scratch / "max-scores" / assignment_id / "collect.log") \
+                        or _tail(scratch / "max-scores.log")
+                    log(f"warning: could not collect the hidden suite of {assignment_id} to "
+                        "find its max score: "
+                        + " | ".join(printed.decode(errors="replace").splitlines()[-5:]))
+        finally:
+            running.kill_all()
+            left = remove_tree(scratch)
+            if left:
+                log(f"warning: could not remove the scratch folder {str(scratch)!r}: "
+                    f"{', '.join(repr(p) for p in left)}")
+            sweep = getattr(sandbox_module, "sweep", None)
+            if callable(sweep):
+                try:
+                    stuck = sweep()
+                except Exception as error:  # cleaning up must not lose the grades
+                    stuck = [f"{type(error).__name__}: {error}"]
+                if stuck:
+                    log(f"warning: the sandbox's clean-up left {stuck!r}")
+    results = {}
+    for batch, (problem, printed) in zip(work, outcomes, strict=True):
+        for s in batch:
+            results[s] = read_results(s.results_path(out), problem, printed,
+                                      max_scores[s.assignment.id])
+    for s in submissions:
+        if s.refused:
+            results[s] = refused_results(s, max_scores[s.assignment.id], s.results_path(out))
+    return results

@@ -29,15 +29,47 @@ def release(args: argparse.Namespace) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from autograder.grade import grade_class
+    """Exit 0 when every submission was graded, 1 when any ended as ``grader error`` (one
+    line on stderr for each), 2 on bad usage, 128 + the signal when stopped by one."""
+    from autograder.grade import (
+        GradingInterrupted,
+        GradingRefused,
+        grade_class,
+        grader_errors,
+        signal_name,
+    )
+
+    def usage(message: str) -> int:
+        print(f"cnnlab grade: {message}", file=sys.stderr)
+        return 2
 
     if not args.submissions.is_dir():
-        print(f"cnnlab grade: {args.submissions} is not a folder", file=sys.stderr)
-        return 2
-    grade_class(args.submissions, args.out, args.assignment, args.jobs)
+        return usage(f"{args.submissions} is not a folder")
+    if args.jobs < 1:
+        return usage("--jobs must be at least 1")
+    submissions, out = args.submissions.resolve(), args.out.resolve()
+    if out == submissions or submissions in out.parents:
+        return usage(f"--out {args.out} lies in SUBMISSIONS; put the grades elsewhere")
+    if (args.out / "grades.csv").is_dir() or (args.out.exists() and not args.out.is_dir()):
+        return usage(f"--out {args.out} cannot take grades.csv")
+    try:
+        rows = grade_class(args.submissions, args.out, args.assignment, args.jobs,
+                           allow_unsafe=args.unsafe_no_isolation)
+    except GradingRefused as refused:
+        return usage(f"not grading: {refused}")
+    except GradingInterrupted as stopped:
+        done = sum(row["status"] != "grader error" for row in stopped.rows)
+        print(f"cnnlab grade: interrupted by {signal_name(stopped.signum)}: stopped the "
+              f"grading jobs and removed their scratch folder; wrote {args.out / 'grades.csv'}"
+              f" with {done} of {len(stopped.rows)} submissions done, the rest marked "
+              "'grader error' (interrupted)", file=sys.stderr)
+        return 128 + stopped.signum
     print(f"grades: {args.out / 'grades.csv'}; feedback per submission: "
           f"{args.out}/<student>/<assignment>/results.json")
-    return 0
+    errors = grader_errors(rows, args.out)
+    for line in errors:
+        print(f"cnnlab grade: {line}", file=sys.stderr)
+    return 1 if errors else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
     grade_command.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8),
                                help="grading jobs run at the same time (default: one per "
                                     "CPU core, at most 8)")
+    grade_command.add_argument("--unsafe-no-isolation", action="store_true",
+                               help="grade even where the machine allows no namespaces "
+                                    "(student code then runs with resource limits only)")
     grade_command.set_defaults(run=grade)
     return root
 
