@@ -38,8 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import sandbox as sandbox_module
-from autograder.sandbox import ISOLATION_LIMITS, isolation_level
+from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
 #: Seconds a grading job may take beyond its submissions' time budgets (start-up, references).
@@ -347,58 +346,6 @@ def _stop_on_signals(jobs: Jobs):
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
-def remove_tree(top: Path) -> list[str]:
-    """Remove ``top`` and everything below it, however deep (no recursion; ``rm -rf`` for
-    what is left, such as paths too long to name); return what could not be removed."""
-    top_name = os.fspath(top)
-    stack = [(top_name, False)]
-    while stack:  # depth first, each folder removed after what it holds
-        path, listed = stack.pop()
-        if listed:
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
-            continue
-        try:
-            if not os.path.isdir(path) or os.path.islink(path):
-                os.unlink(path)
-                continue
-            with contextlib.suppress(OSError):
-                os.chmod(path, 0o700)
-            stack.append((path, True))
-            with os.scandir(path) as entries:
-                stack += [(entry.path, False) for entry in entries]
-        except OSError:
-            continue
-    if os.path.lexists(top_name):
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run(["rm", "-rf", "--", top_name], capture_output=True,
-                           timeout=KILL_WAIT_SECONDS, check=False)
-    if not os.path.lexists(top_name):
-        return []
-    left = []
-    for path, _, files in _walk_quietly(top_name):
-        left += [path] + [os.path.join(path, f) for f in files]
-        if len(left) > 20:
-            break
-    return left or [top_name]
-
-
-def _walk_quietly(top: str):
-    """``os.walk``, iterative and without following links, stopping at errors."""
-    stack = [top]
-    while stack:
-        path = stack.pop()
-        try:
-            with os.scandir(path) as entries:
-                listed = list(entries)
-        except OSError:
-            yield path, [], []
-            continue
-        folders = [e.path for e in listed if e.is_dir(follow_symlinks=False)]
-        yield path, folders, [e.name for e in listed if not e.is_dir(follow_symlinks=False)]
-        stack += folders
-
-
 # -- grading -------------------------------------------------------------------------------
 
 
@@ -675,14 +622,12 @@ def _grade(submissions: list[Submission], out: Path, jobs: int,
             if left:
                 log(f"warning: could not remove the scratch folder {str(scratch)!r}: "
                     f"{', '.join(repr(p) for p in left)}")
-            sweep = getattr(sandbox_module, "sweep", None)
-            if callable(sweep):
-                try:
-                    stuck = sweep()
-                except Exception as error:  # cleaning up must not lose the grades
-                    stuck = [f"{type(error).__name__}: {error}"]
-                if stuck:
-                    log(f"warning: the sandbox's clean-up left {stuck!r}")
+            try:
+                stuck = sweep()
+            except OSError as error:  # cleaning up must not lose the grades
+                stuck = [f"{type(error).__name__}: {error}"]
+            if stuck:
+                log(f"warning: the sandbox's clean-up left {stuck!r}")
     results = {}
     for batch, (problem, printed) in zip(work, outcomes, strict=True):
         for s in batch:

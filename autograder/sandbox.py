@@ -758,29 +758,30 @@ def describe_exit(code: int | None) -> str:
     return f"the worker exited with code {code} (sys.exit or os._exit in the student's code?)"
 
 
-def remove_tree(path: Path) -> list[str]:
-    """Remove ``path`` and everything below it, however deep (no recursion), raising
-    nothing; return what could not be removed."""
-    left, stack = [], [(str(path), False)]
-    while stack:
-        folder, emptied = stack.pop()
-        if emptied:
-            try:
-                os.rmdir(folder)
-            except OSError:
-                left.append(folder)
-            continue
-        stack.append((folder, True))
+def remove_tree(top: Path) -> list[str]:
+    """Remove ``top`` and everything below it, however deep: no recursion, and ``rm -rf``
+    (which works relative to each folder) for paths too long to name. Raises nothing;
+    returns ``[top]`` if something could not be removed, else ``[]``."""
+    top_name = os.fspath(top)
+    stack = [(top_name, False)]
+    while stack:  # depth first, each folder removed after what it holds
+        path, listed = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            if listed:
+                os.rmdir(path)
+            elif os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                stack.append((path, True))
+                with os.scandir(path) as entries:
+                    stack += [(entry.path, False) for entry in entries]
+            else:
+                os.unlink(path)
         except OSError:
             continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((entry.path, False))
-            else:
-                try:
-                    os.unlink(entry.path)
-                except OSError:
-                    left.append(entry.path)
-    return left
+    if os.path.lexists(top_name):
+        try:
+            subprocess.run(["rm", "-rf", "--", top_name], capture_output=True, timeout=60,
+                           check=False)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return [top_name] if os.path.lexists(top_name) else []

@@ -8,6 +8,7 @@ trusted process, against a reference computed here on inputs made here.
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -152,6 +153,34 @@ def test_a_misnamed_child_fails_the_structure_and_the_strict_load(graded):
 
 def test_a_tensor_subclass_is_refused(graded):
     assert "Liar, not a torch.Tensor" in graded["tensor_subclass"]["forward"]
+
+
+def test_an_action_may_have_a_time_limit_of_its_own(tmp_path):
+    slow = CORRECT + """
+import time
+_forward = ScaledLinear.forward
+
+def _slow_forward(self, x):
+    end = time.process_time() + 1.5
+    while time.process_time() < end:
+        pass
+    return _forward(self, x)
+
+ScaledLinear.forward = _slow_forward
+"""
+    (tmp_path / "toy.py").write_text(slow)
+    assignment = replace(TOY, limits=replace(TOY.limits, call_seconds=1))
+    student = StudentModule(assignment, tmp_path)
+    x = [np.ones((1, 5), np.float32)]
+    try:
+        handle = student.drive("construct", "ScaledLinear", (5, 3), graded="ScaledLinear")
+        with pytest.raises(StudentError, match="did not return within 1 s"):
+            student.drive("forward", handle, x, graded="ScaledLinear")
+        handle = student.drive("construct", "ScaledLinear", (5, 3), graded="ScaledLinear")
+        output = student.drive("forward", handle, x, graded="ScaledLinear", seconds=6)
+        assert output.shape == (1, 3)
+    finally:
+        student.close()
 
 
 def test_patching_the_comparisons_in_the_sandbox_changes_nothing(graded):

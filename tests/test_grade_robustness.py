@@ -28,9 +28,8 @@ from autograder.grade import (
     find_submissions,
     grade_class,
     read_results,
-    remove_tree,
 )
-from autograder.sandbox import ISOLATION_LIMITS
+from autograder.sandbox import ISOLATION_LIMITS, remove_tree
 from cnnlab import cli
 from cnnlab.course import get_assignment
 

@@ -526,8 +526,13 @@ def test_a_worker_that_closes_its_pipe_is_not_waited_for(student):
     "not json",
 ])
 def test_a_forged_reply_is_the_students_failure(student, forged):
+    assert student.double(1) == 2
+    launcher = student.worker.process.pid
     with pytest.raises(StudentError) as raised:
         student.forge_reply(forged)
+    if student.worker is None:  # a reply the grader could not read: that worker is gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(launcher, 0)
     assert "grader error" not in raised.value.feedback
     assert student.status != "grader error"
     student.close()  # a forged reply that reads well leaves the worker busy: start anew
