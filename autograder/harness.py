@@ -27,12 +27,16 @@ import pytest
 from autograder.student import StudentRaised
 
 
-def graded(function: str, points: float = 1.0):
-    """Mark a hidden test: the student ``function`` it checks and what it is worth.
+def graded(function: str, weight: float = 1.0, kind: str = "cases"):
+    """Mark a hidden test: the student ``function`` it checks, its weight and its kind.
 
-    Parametrized tests earn ``points`` for each case.
+    The function's points (the manifest's, ``cnnlab.course``) are shared by its tests in
+    proportion to their weights; a parametrized test weighs ``weight`` for each case.
+    ``kind`` is ``"cases"`` (generated inputs against the oracles), ``"errors"`` (the
+    contract's ValueErrors) or ``"example"`` (worked examples): the last two count only
+    once every ``"cases"`` test of the function passes.
     """
-    return pytest.mark.graded(function=function, points=points)
+    return pytest.mark.graded(function=function, weight=weight, kind=kind)
 
 
 def describe(case: dict) -> str:

@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autograder.results import KINDS, SubmissionResult, TestResult
 from autograder.sandbox import isolation_level
 from autograder.student import StudentError, StudentModule, clip
 from cnnlab.course import get_assignment
 
-NOT_RUN = "not run: the grading job ended before this test"
 #: The most feedback one test gets (characters): whatever the student's code returned or
 #: raised, a results.json stays small.
 FEEDBACK_CHARS = 4000
@@ -41,7 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "graded(function, points): a scored hidden test")
+    config.addinivalue_line("markers", "graded(function, weight, kind): a scored hidden test")
     if config.getoption("--assignment"):
         scorer = Scorer(config)
         config.stash[_SCORER] = scorer
@@ -49,18 +49,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class Scorer:
-    """Collects the score of each hidden test of one submission."""
+    """Collects the outcome of each hidden test of one submission into a
+    ``SubmissionResult`` and writes it as ``results.json`` after every test."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.assignment = get_assignment(config.getoption("--assignment"))
         self.submission = Path(config.getoption("--submission"))
         self.results_path = Path(config.getoption("--results"))
         seed = config.getoption("--seed")
-        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        self.result = SubmissionResult(self.assignment.id, seed, isolation_level())
+        self.seed = seed
         self.started = time.monotonic()
-        self.tests: dict[str, dict] = {}
         self.grader_errors = 0
-        self.finished = False
         self._student: StudentModule | None = None
         self._reference = None
 
@@ -83,14 +84,25 @@ class Scorer:
     # -- hooks ------------------------------------------------------------------------
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        markers = {}
         for item in items:
             marker = item.get_closest_marker("graded")
             if marker is None:
-                raise pytest.UsageError(f"{item.nodeid}: a hidden test needs @graded")
-            self.tests[item.nodeid] = {"name": test_name(item, marker.kwargs["function"]),
-                                       "score": 0.0,
-                                       "max_score": float(marker.kwargs.get("points", 1.0)),
-                                       "output": NOT_RUN}
+                self.broken_suite(f"{item.nodeid}: a hidden test needs @graded")
+            function, weight, kind = self.marker_fields(marker)
+            if function not in self.assignment.points:
+                self.broken_suite(f"{item.nodeid}: {function!r} is not graded in "
+                                  f"{self.assignment.id} (see cnnlab/course.py)")
+            markers[item.nodeid] = (item, function, weight, kind)
+        totals: dict[str, float] = {}
+        for _, function, weight, _ in markers.values():
+            totals[function] = totals.get(function, 0.0) + weight
+        untested = set(self.assignment.points) - set(totals)
+        if untested:
+            self.broken_suite(f"no hidden test grades {', '.join(sorted(untested))}")
+        for nodeid, (item, function, weight, kind) in markers.items():
+            share = self.assignment.points[function] * weight / totals[function]
+            self.result.tests[nodeid] = TestResult(function, case_name(item), kind, share)
         self.write()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -101,34 +113,50 @@ class Scorer:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
         report = outcome.get_result()
-        if item.nodeid not in self.tests or (call.when != "call" and not report.failed):
+        if item.nodeid not in self.result.tests or (call.when != "call" and not report.failed):
             return
-        test = self.tests[item.nodeid]
+        test = self.result.tests[item.nodeid]
         if report.passed:
-            test["score"], test["output"] = test["max_score"], "passed"
+            test.outcome, test.message = "passed", "passed"
         else:
-            test["score"], test["output"] = 0.0, self.feedback(call.excinfo)
+            test.outcome, test.message = self.outcome(call.excinfo)
         self.write()
 
     def pytest_sessionfinish(self) -> None:
         if self._student is not None:
             self._student.close()
-        self.finished = True
+        self.result.finished = True
         self.write()
+
+    def marker_fields(self, marker: pytest.Mark) -> tuple[str, float, str]:
+        """``(function, weight, kind)`` of a test's ``@graded`` marker, checked."""
+        function = marker.kwargs["function"]
+        weight = float(marker.kwargs.get("weight", 1.0))
+        kind = marker.kwargs.get("kind", "cases")
+        if kind not in KINDS or not weight > 0:
+            self.broken_suite(f"@graded({function!r}): kind {kind!r}, weight {weight}")
+        return function, weight, kind
+
+    def broken_suite(self, problem: str) -> None:
+        """Stop: the suite does not fit the manifest. That is the grader's error, and the
+        results say so."""
+        self.grader_errors += 1
+        self.write()
+        raise pytest.UsageError(problem)
 
     # -- results ----------------------------------------------------------------------
 
-    def feedback(self, excinfo: pytest.ExceptionInfo | None) -> str:
-        if excinfo is None:
-            return "failed"
-        error = excinfo.value
+    def outcome(self, excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
+        """What a failed test's exception says: its outcome and its feedback."""
+        error = None if excinfo is None else excinfo.value
+        replay = f" (seed {self.seed})"
         if isinstance(error, StudentError):
-            return clip(error.feedback, FEEDBACK_CHARS)
+            return error.outcome, clip(error.feedback, FEEDBACK_CHARS) + replay
         if isinstance(error, AssertionError):
-            return clip(str(error) or "a check failed", FEEDBACK_CHARS)
+            return "wrong", clip(str(error) or "a check failed", FEEDBACK_CHARS) + replay
         self.grader_errors += 1
-        return clip(f"grader error, not the student's fault: {type(error).__name__}: {error} "
-                    f"(seed {self.seed})", FEEDBACK_CHARS)
+        return "grader error", clip(f"grader error, not the student's fault: "
+                                    f"{type(error).__name__}: {error}", FEEDBACK_CHARS) + replay
 
     @property
     def status(self) -> str:
@@ -137,30 +165,21 @@ class Scorer:
         return self._student.status if self._student is not None else "graded"
 
     def write(self) -> None:
-        tests = list(self.tests.values())
-        results = {
-            "score": round(sum(t["score"] for t in tests), 6),
-            "max_score": round(sum(t["max_score"] for t in tests), 6),
-            "execution_time": round(time.monotonic() - self.started, 3),
-            "output": f"{self.assignment.id}: {sum(t['score'] == t['max_score'] for t in tests)}"
-                      f" of {len(tests)} tests passed",
-            "tests": tests,
-            "extra_data": {"status": self.status, "seed": self.seed, "finished": self.finished,
-                           "isolation": isolation_level()},
-        }
+        self.result.status = self.status
+        self.result.execution_time = time.monotonic() - self.started
         self.results_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.results_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(results, indent=2))
+        temporary.write_text(json.dumps(self.result.to_gradescope(), indent=2))
         temporary.replace(self.results_path)
 
 
-def test_name(item: pytest.Item, function: str) -> str:
-    """``"<function>: <first docstring line> [<parameter id>]"``."""
+def case_name(item: pytest.Item) -> str:
+    """``"<first docstring line> [<parameter id>]"``: what the test tries."""
     doc = (item.function.__doc__ or "").strip().splitlines()
     description = doc[0].strip() if doc else item.originalname.removeprefix("test_").replace(
         "_", " ")
     callspec = getattr(item, "callspec", None)
-    return f"{function}: {description}" + (f" [{callspec.id}]" if callspec else "")
+    return description + (f" [{callspec.id}]" if callspec else "")
 
 
 @pytest.fixture(scope="session")

@@ -32,11 +32,17 @@ FEEDBACK_CHARS = 2000
 
 
 class StudentError(Exception):
-    """A call of student code that did not return a value; ``feedback`` says why."""
+    """A call of student code that did not return a value.
 
-    def __init__(self, feedback: str) -> None:
+    Attributes:
+        feedback: what happened, for the student.
+        outcome: the kind of failure, a word of ``autograder.results.OUTCOMES``.
+    """
+
+    def __init__(self, feedback: str, outcome: str = "crashed") -> None:
         super().__init__(feedback)
         self.feedback = feedback
+        self.outcome = outcome
 
 
 class StudentRaised(StudentError):
@@ -49,8 +55,8 @@ class StudentRaised(StudentError):
     """
 
     def __init__(self, feedback: str, type_name: str, class_names: list[str],
-                 message: str) -> None:
-        super().__init__(feedback)
+                 message: str, outcome: str = "raised") -> None:
+        super().__init__(feedback, outcome)
         self.type_name = type_name
         self.class_names = class_names
         self.message = message
@@ -82,7 +88,7 @@ class StudentModule:
         self.limits = assignment.limits
         self.submission_dir = Path(submission_dir)
         self.worker: SandboxedWorker | None = None
-        self.import_failure: str | None = None
+        self.import_failure: tuple[str, str] | None = None  # (feedback, outcome)
         self.timeouts: dict[str, int] = {}
         self.seconds_used: dict[str, float] = {}
         self.events: set[str] = set()
@@ -141,7 +147,8 @@ class StudentModule:
             self._lose_worker("timeout")
             self.timeouts[budget] = self.timeouts.get(budget, 0) + 1
             raise StudentError(f"{what} did not return within {limit:g} s: an endless "
-                               "loop, or far too slow for inputs of this size?") from None
+                               "loop, or far too slow for inputs of this size?",
+                               "timeout") from None
         except WorkerDied as died:
             self._lose_worker("crashed")
             raise StudentError(f"{what} crashed: {died}.{_printed(died.output)}") from None
@@ -182,13 +189,16 @@ class StudentModule:
 
     def _check_can_run(self, budget: str) -> None:
         if self.import_failure is not None:
-            raise StudentError(self.import_failure)
+            raise StudentError(*self.import_failure)
+        if budget not in self.assignment.points:
+            raise GraderError(f"the suite grades {budget!r}, which is not a function of "
+                              f"{self.assignment.id} in the course's manifest")
         if self._seconds_left(budget) <= 0:
             raise StudentError(f"not run: {budget} used up its time budget of "
-                               f"{self.limits.function_seconds:g} s")
+                               f"{self.limits.function_seconds:g} s", "timeout")
         if self.timeouts.get(budget, 0) >= self.limits.timeouts_per_function:
             raise StudentError(f"not run: {budget} already timed out "
-                               f"{self.timeouts[budget]} times")
+                               f"{self.timeouts[budget]} times", "timeout")
 
     def _box_limits(self) -> BoxLimits:
         limits = self.limits
@@ -207,13 +217,13 @@ class StudentModule:
             reply = worker.start(seconds * self.limits.wall_factor)
         except WorkerTimeout:
             self._fail_import(f"importing {self.filename} did not finish within {seconds:g} s "
-                              "(code at module level that never ends?)", "timeout")
+                              "(code at module level that never ends?)", "timeout", "timeout")
         except WorkerDied as died:
             self._fail_import(f"importing {self.filename} ended the worker: {died}."
-                              f"{_printed(died.output)}", "import error")
+                              f"{_printed(died.output)}", "import error", "crashed")
         except wire.WireError as error:
             self._fail_import(f"importing {self.filename} broke the grader's channel: "
-                              f"{clip(error, 300)}", "import error")
+                              f"{clip(error, 300)}", "import error", "crashed")
         except SandboxError as error:
             worker.stop()
             self.events.add("grader error")
@@ -221,14 +231,16 @@ class StudentModule:
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             error = reply.get("error") if isinstance(reply, dict) else None
             worker.stop()
-            self._fail_import(self._import_feedback(_error_fields(error), worker.skipped),
-                              "import error")
+            error = _error_fields(error)
+            self._fail_import(self._import_feedback(error, worker.skipped), "import error",
+                              _import_outcome(error))
         self.worker = worker
 
-    def _fail_import(self, feedback: str, event: str):
-        self.import_failure = feedback
+    def _fail_import(self, feedback: str, event: str, outcome: str):
+        """Every later call fails with ``feedback`` too; ``event`` goes into the status."""
+        self.import_failure = feedback, outcome
         self.events.add(event)
-        raise StudentError(feedback)
+        raise StudentError(feedback, outcome)
 
     def _import_feedback(self, error: dict, skipped: list[str] = ()) -> str:
         if error["kind"] == "missing_module":
@@ -262,21 +274,25 @@ class StudentModule:
             return reply.get("value")
         error = _error_fields(reply.get("error"))
         if error["kind"] == "missing_function":
-            raise StudentError(f"{self.filename} has no function {what}")
+            raise StudentError(f"{self.filename} has no function {what}", "missing")
         if error["kind"] in ("import", "missing_module"):
-            self._fail_import(self._import_feedback(error), "import error")
+            self._fail_import(self._import_feedback(error), "import error",
+                              _import_outcome(error))
         if error["kind"] != "raised":
             raise StudentError(f"{what} failed in the grader's worker: {error['type']} "
                                f"{error['message']}")
         forbidden = self._forbidden_library(error)
         if error["type"] == "NotImplementedError":
             feedback = f"{what} is not implemented yet (it raises NotImplementedError)"
+            outcome = "not implemented"
         elif forbidden:
             feedback = (f"{what} earns no credit: this assignment allows numpy only, and it "
                         f"uses {forbidden!r}. Write the function with numpy alone")
+            outcome = "forbidden library"
         else:
             feedback = f"{what} raised {error['type']}: {error['message']}{_where(error)}"
-        raise StudentRaised(feedback, error["type"], error["mro"], error["message"])
+            outcome = "raised"
+        raise StudentRaised(feedback, error["type"], error["mro"], error["message"], outcome)
 
 
 def _error_fields(error) -> dict:
@@ -288,6 +304,10 @@ def _error_fields(error) -> dict:
     return {"kind": clip(error.get("kind", ""), 50), "type": clip(error.get("type", ""), 100),
             "mro": mro, "message": clip(error.get("message", "")),
             "traceback": clip(error.get("traceback", ""), 4000)}
+
+
+def _import_outcome(error: dict) -> str:
+    return "missing" if error["kind"] == "missing_module" else "raised"
 
 
 _NO_MODULE = re.compile(r"No module named '([A-Za-z0-9_]+)")

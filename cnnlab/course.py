@@ -57,6 +57,18 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Graded:
+    """A function (or class) that students write, and what it is worth.
+
+    Its hidden tests share ``points`` by their weights (see ``autograder.harness.graded``),
+    so adding a case to a suite never changes what a function is worth.
+    """
+
+    name: str
+    points: float
+
+
+@dataclass(frozen=True)
 class Assignment:
     """One assignment of the course.
 
@@ -65,6 +77,8 @@ class Assignment:
         module: the module students implement (file ``<module>.py``).
         libraries: the installed distributions the student's code may import; nothing
             else of site-packages is in its sandbox.
+        graded: what students write and its points, in the order of the module.
+        why: why the points are shared out so.
         driver: for answers that are PyTorch objects, the module of ``autograder/drivers``
             that builds and runs them in the sandbox; None where the answers are plain data.
         limits: resource limits of its grading worker.
@@ -72,9 +86,20 @@ class Assignment:
 
     id: str
     module: str
+    graded: tuple[Graded, ...]
+    why: str
     libraries: tuple[str, ...] = ("numpy",)
     driver: str | None = None
     limits: Limits = Limits()
+
+    @property
+    def points(self) -> dict[str, float]:
+        """Points of each graded function or class, by name."""
+        return {g.name: g.points for g in self.graded}
+
+    @property
+    def max_score(self) -> float:
+        return sum(g.points for g in self.graded)
 
     @property
     def numpy_only(self) -> bool:
@@ -98,10 +123,29 @@ class Assignment:
 ASSIGNMENTS: dict[str, Assignment] = {
     a.id: a
     for a in (
-        # The contract limits a02 and a03 to numpy; a01 may use PyTorch too.
-        Assignment("a01_output_size", "output_size", libraries=("numpy", "torch")),
-        Assignment("a02_convolution", "convolution"),
-        Assignment("a03_pooling", "pooling"),
+        Assignment(
+            "a01_output_size", "output_size",
+            (Graded("conv_output_size", 2), Graded("pool_output_size", 1.5),
+             Graded("conv_transpose_output_size", 1.5), Graded("conv2d_output_shape", 1.5),
+             Graded("conv2d_num_params", 1), Graded("dense_equivalent_num_params", 1),
+             Graded("conv2d_macs", 1.5)),
+            why="A warm-up worth 10: the one-axis formula carries the most, since every "
+                "other size builds on it; counting parameters is the simplest.",
+            # The contract limits a02 and a03 to numpy; a01 may use PyTorch too.
+            libraries=("numpy", "torch")),
+        Assignment(
+            "a02_convolution", "convolution",
+            (Graded("conv2d_forward", 10), Graded("conv2d_backward", 14),
+             Graded("conv_transpose2d_forward", 6)),
+            why="The heart of the course, worth 30: the backward pass is the hardest part "
+                "(three gradients), the transposed convolution the shortest."),
+        Assignment(
+            "a03_pooling", "pooling",
+            (Graded("max_pool2d_forward", 4), Graded("max_pool2d_backward", 5),
+             Graded("avg_pool2d_forward", 4), Graded("avg_pool2d_backward", 4),
+             Graded("global_avg_pool2d", 3)),
+            why="Worth 20, less than convolution: the same windows without weights. Max "
+                "pooling's backward (ties, overlapping windows) carries the most."),
     )
 }
 

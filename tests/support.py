@@ -86,6 +86,12 @@ def lost_tests(results: dict) -> set[str]:
     return {t["name"] for t in results["tests"] if t["score"] < t["max_score"]}
 
 
+def failed_tests(results: dict) -> set[str]:
+    """Names of the tests whose check failed (a passed error-message or worked-example test
+    that earns nothing until its function's generated cases pass is not among them)."""
+    return {t["name"] for t in results["tests"] if t["extra_data"]["outcome"] != "passed"}
+
+
 def lost_points(results: dict) -> dict[str, float]:
     """Points lost per function, only functions that lost some."""
     lost: dict[str, float] = defaultdict(float)

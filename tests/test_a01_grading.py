@@ -17,6 +17,7 @@ from support import (
     assert_full_marks,
     assert_stubs_earn_nothing,
     copy_release,
+    failed_tests,
     function_of,
     grade,
     lost_points,
@@ -74,7 +75,7 @@ KILLS_THE_GRADER = '''
 import os, signal
 os.kill(os.getppid(), signal.SIGKILL)
 '''
-FORGED_RESULTS = json.dumps({"score": 51, "max_score": 51, "tests": []})
+FORGED_RESULTS = json.dumps({"score": 10, "max_score": 10, "tests": []})
 
 
 @pytest.fixture(scope="module")
@@ -111,17 +112,28 @@ def test_released_stubs_earn_nothing(graded):
         "reference"]["tests"]})
 
 
-def test_rounding_bug_costs_only_the_tests_where_rounding_matters(graded):
-    lost = lost_tests(graded[0]["rounds"])
-    assert {name.split(": ")[0] for name in lost} == SHAPE_FUNCTIONS, lost
+def test_rounding_bug_fails_only_the_tests_where_rounding_matters(graded):
+    failed = failed_tests(graded[0]["rounds"])
+    assert {name.split(": ")[0] for name in failed} == SHAPE_FUNCTIONS, failed
     assert all(("rounding" in n or "pixels over" in n or "> 1" in n) and "ValueError" not in n
-               for n in lost), lost
+               for n in failed), failed
 
 
-def test_ignored_dilation_costs_only_dilation_tests(graded):
-    lost = lost_tests(graded[0]["no_dilation"])
-    assert lost and {name.split(": ")[0] for name in lost} <= SHAPE_FUNCTIONS
-    assert all("dilat" in name for name in lost), lost
+def test_error_messages_and_examples_count_only_once_the_cases_pass(graded):
+    results = graded[0]["rounds"]
+    gated = [t for t in results["tests"] if t["extra_data"]["kind"] != "cases"
+             and function_of(t) in SHAPE_FUNCTIONS]
+    assert gated and all(t["score"] == 0 and "counts once every generated case" in t["output"]
+                         for t in gated), gated
+    kept = [t for t in results["tests"] if t["extra_data"]["kind"] != "cases"
+            and function_of(t) not in SHAPE_FUNCTIONS]
+    assert kept and all(t["score"] == t["max_score"] for t in kept)
+
+
+def test_ignored_dilation_fails_only_dilation_tests(graded):
+    failed = failed_tests(graded[0]["no_dilation"])
+    assert failed and {name.split(": ")[0] for name in failed} <= SHAPE_FUNCTIONS
+    assert all("dilat" in name for name in failed), failed
 
 
 def test_fake_numpy_and_conftest_change_nothing(graded):

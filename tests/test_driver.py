@@ -16,9 +16,10 @@ import torch
 from torch import nn
 
 from autograder.student import StudentError, StudentModule
-from cnnlab.course import Assignment
+from cnnlab.course import Assignment, Graded
 
-TOY = Assignment("toy_modules", "toy", libraries=("numpy", "torch"), driver="torch_modules")
+TOY = Assignment("toy_modules", "toy", (Graded("ScaledLinear", 1),), "one class, one point",
+                 libraries=("numpy", "torch"), driver="torch_modules")
 
 CORRECT = '''
 import torch

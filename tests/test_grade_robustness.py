@@ -36,7 +36,7 @@ from cnnlab.course import get_assignment
 A01 = "a01_output_size"
 JOB_COMMAND = grade.job_command  # python -m autograder.grade_one <its arguments>
 #: What the replaced collection says an a01 submission is worth.
-A01_POINTS = 51.0
+A01_POINTS = get_assignment(A01).max_score  # the manifest's 10 points
 
 #: A stand-in for ``python -m autograder.grade_one``: ``FAKE_JOB MODE MARKERS <its args>``.
 FAKE_JOB = r"""
@@ -52,7 +52,7 @@ if mode == "pass":
     for path in results:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as handle:
-            json.dump({"score": 51.0, "max_score": 51.0, "output": "all passed", "tests": [],
+            json.dump({"score": 10.0, "max_score": 10.0, "output": "all passed", "tests": [],
                        "extra_data": {"status": "graded", "finished": True}}, handle)
     sys.exit(0)
 sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
@@ -202,7 +202,7 @@ def test_results_of_an_earlier_run_do_not_stand(tmp_path, monkeypatch, scratch_r
     make_submission(subs, "s1", A01)
     earlier = out / "s1" / A01 / "results.json"
     earlier.parent.mkdir(parents=True)
-    earlier.write_text(json.dumps({"score": 51.0, "max_score": 51.0, "output": "old",
+    earlier.write_text(json.dumps({"score": 10.0, "max_score": 10.0, "output": "old",
                                    "tests": [], "extra_data": {"status": "graded",
                                                                "finished": True}}))
     [row] = grade_class(subs, out, log=quiet)
@@ -272,7 +272,7 @@ def test_sigint_kills_the_jobs_and_writes_the_grades(tmp_path, monkeypatch, scra
     assert code == 130
     assert "interrupted by SIGINT" in capsys.readouterr().err
     rows = (out / "grades.csv").read_text().splitlines()
-    assert len(rows) == 4 and all(r.endswith(",0.0,51.0,grader error") for r in rows[1:])
+    assert len(rows) == 4 and all(r.endswith(",0.0,10.0,grader error") for r in rows[1:])
     assert "interrupted" in results_of(out, "s3")["output"]
     assert not alive(int((markers / "child").read_text()))
     assert not alive(int((markers / "escaped").read_text()))
@@ -305,7 +305,7 @@ def test_interrupted_grade_class_raises_after_writing_the_grades(tmp_path, monke
 
 
 def _valid(**changes) -> str:
-    results = {"score": 3.0, "max_score": 51.0, "output": "x", "tests": [],
+    results = {"score": 3.0, "max_score": 10.0, "output": "x", "tests": [],
                "extra_data": {"status": "graded", "finished": True}}
     return json.dumps(results | changes)
 
@@ -313,7 +313,7 @@ def _valid(**changes) -> str:
 @pytest.mark.parametrize("text", [
     "{not json", "[1, 2]", '"a string"', "null", '{"score": 3}', "\xff\xfe",
     "[" * 100_000 + "]" * 100_000,
-    _valid(score=float("nan")), _valid(score="51"), _valid(score=99.0), _valid(tests=None),
+    _valid(score=float("nan")), _valid(score="10"), _valid(score=99.0), _valid(tests=None),
     _valid(extra_data=[]), _valid(extra_data={"status": "excellent", "finished": True}),
     _valid(max_score=5.0, score=5.0),  # not what the suite is worth
 ], ids=lambda text: text[:24])
@@ -411,5 +411,5 @@ def test_grades_csv_is_replaced_in_one_step(tmp_path, monkeypatch, scratch_root,
     grade_class(subs, out, log=quiet)
     [(source, target, text)] = replaced
     assert source.parent == out and target == out / "grades.csv"
-    assert text.startswith("student_id,") and "s1,a01_output_size,51.0,51.0,graded" in text
+    assert text.startswith("student_id,") and "s1,a01_output_size,10.0,10.0,graded" in text
     assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "s1"]

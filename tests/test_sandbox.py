@@ -7,6 +7,7 @@ weaker one), so a grader running as root also proves the user-namespace path.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sysconfig
 import time
@@ -25,7 +26,7 @@ from autograder.sandbox import (
     available_level,
 )
 from autograder.student import StudentError, StudentModule, StudentRaised
-from cnnlab.course import REPO_ROOT, get_assignment
+from cnnlab.course import REPO_ROOT, Graded, get_assignment
 
 LEVELS = {"root": ISOLATION_ROOT, "userns": ISOLATION_USERNS}
 BOXED = [name for name, level in LEVELS.items()
@@ -198,10 +199,14 @@ def use_torch():
 '''
 
 
-def limits(**changes):
-    base = get_assignment("a02_convolution")
-    return replace(base, limits=replace(base.limits, call_seconds=3, import_seconds=10,
-                                        memory_bytes=2 * 1024**3, **changes))
+def limits(assignment_id: str = "a02_convolution", **changes):
+    """An assignment (a02, numpy only, by default) with shorter limits, grading every
+    function of ``MODULE``."""
+    base = get_assignment(assignment_id)
+    graded = tuple(Graded(name, 1) for name in re.findall(r"^def (\w+)", MODULE, re.M))
+    return replace(base, graded=graded + (Graded("total", 1), Graded("nothing_here", 1)),
+                   limits=replace(base.limits, call_seconds=3, import_seconds=10,
+                                  memory_bytes=2 * 1024**3, **changes))
 
 
 def _open(folder: Path, assignment=None, source: str = MODULE) -> StudentModule:
@@ -617,7 +622,7 @@ def total(x):
 
 
 def test_torch_is_there_where_the_assignment_allows_it(tmp_path, level):
-    student = _open(tmp_path / "s", get_assignment("a01_output_size"))
+    student = _open(tmp_path / "s", limits("a01_output_size"))
     try:
         assert student.use_torch() == 1.0
     finally:

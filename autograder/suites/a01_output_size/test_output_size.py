@@ -108,7 +108,7 @@ def test_conv_numpy_integers(student, rng):
     check_cases(student, "conv_output_size", cases, torch_conv_size)
 
 
-@graded("conv_output_size")
+@graded("conv_output_size", kind="errors")
 def test_conv_non_positive(student, rng):
     "ValueError for a non-positive size, kernel_size, stride or dilation"
     valid = cases_of(axis_case, rng)
@@ -116,7 +116,7 @@ def test_conv_non_positive(student, rng):
         rng, valid, ("size", "kernel_size", "stride", "dilation")))
 
 
-@graded("conv_output_size")
+@graded("conv_output_size", kind="errors")
 def test_conv_bad_padding(student, rng):
     "ValueError for negative padding or an unknown padding string"
     bad = [-1, -3, (-1, 0), (2, -1), "full", "reflect"]
@@ -125,7 +125,7 @@ def test_conv_bad_padding(student, rng):
     check_value_errors(student, "conv_output_size", cases)
 
 
-@graded("conv_output_size")
+@graded("conv_output_size", kind="errors")
 def test_conv_window_too_large(student, rng):
     "ValueError naming kernel_size or padding for a kernel larger than the padded input"
     cases = []
@@ -137,7 +137,7 @@ def test_conv_window_too_large(student, rng):
     check_value_errors(student, "conv_output_size", cases)
 
 
-@graded("conv_output_size")
+@graded("conv_output_size", kind="errors")
 def test_conv_dilated_window_too_large(student, rng):
     "ValueError for a dilated window larger than the padded input (kernel alone fits)"
     cases = []
@@ -192,7 +192,7 @@ def test_pool_ceil_mode_drops_window_in_padding(student, rng):
     check_cases(student, "pool_output_size", cases, torch_pool_size)
 
 
-@graded("pool_output_size")
+@graded("pool_output_size", kind="errors")
 def test_pool_invalid(student, rng):
     "ValueError for a non-positive size, kernel_size or stride, or negative padding"
     valid = cases_of(pool_case, rng)
@@ -202,7 +202,7 @@ def test_pool_invalid(student, rng):
     check_value_errors(student, "pool_output_size", cases)
 
 
-@graded("pool_output_size")
+@graded("pool_output_size", kind="errors")
 def test_pool_window_too_large(student, rng):
     "ValueError naming kernel_size or padding for a window larger than the padded input"
     cases = []
@@ -240,7 +240,7 @@ def test_transpose_dilation(student, rng):
     check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
 
 
-@graded("conv_transpose_output_size")
+@graded("conv_transpose_output_size", kind="errors")
 def test_transpose_invalid(student, rng):
     "ValueError for non-positive sizes, strides or dilation, or negative paddings"
     valid = cases_of(transpose_case, rng, strided=False, dilated=False)
@@ -251,7 +251,7 @@ def test_transpose_invalid(student, rng):
     check_value_errors(student, "conv_transpose_output_size", cases)
 
 
-@graded("conv_transpose_output_size")
+@graded("conv_transpose_output_size", kind="errors")
 def test_transpose_empty_output(student, rng):
     "ValueError for a padding that crops the whole output"
     cases = []
@@ -267,7 +267,7 @@ def test_transpose_empty_output(student, rng):
 # -- conv2d_output_shape ------------------------------------------------------------------
 
 
-@graded("conv2d_output_shape")
+@graded("conv2d_output_shape", kind="example")
 def test_shape_course_example(student):
     "the course example: 255x255 RGB, 30 filters 7x7, stride (3, 4), padding 2"
     assert_same(student.conv2d_output_shape((3, 255, 255), 30, 7, (3, 4), 2), (30, 85, 64),
@@ -360,7 +360,7 @@ def test_shape_numpy_integers(student, rng):
     check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
-@graded("conv2d_output_shape")
+@graded("conv2d_output_shape", kind="errors")
 def test_shape_invalid(student, rng):
     "ValueError for an input_shape of rank 2 or 5, non-positive out_channels, a kernel too large"
     cases = []
@@ -381,7 +381,7 @@ def test_shape_invalid(student, rng):
 # -- conv2d_num_params --------------------------------------------------------------------
 
 
-@graded("conv2d_num_params")
+@graded("conv2d_num_params", kind="example")
 def test_params_course_example(student):
     "the course example: 200 filters 5x5 on RGB have 15,200 parameters"
     assert_same(student.conv2d_num_params(3, 200, 5), 15_200,
@@ -409,7 +409,7 @@ def test_params_groups(student, rng):
     check_cases(student, "conv2d_num_params", cases, torch_num_params)
 
 
-@graded("conv2d_num_params")
+@graded("conv2d_num_params", kind="errors")
 def test_params_invalid(student, rng):
     "ValueError for groups that do not divide the channels, or non-positive channels"
     valid = cases_of(params_case, rng)
@@ -439,7 +439,7 @@ def test_dense_no_bias(student, rng):
     check_cases(student, "dense_equivalent_num_params", cases, torch_dense_params)
 
 
-@graded("dense_equivalent_num_params")
+@graded("dense_equivalent_num_params", kind="errors")
 def test_dense_invalid(student, rng):
     "ValueError for a non-positive size in input_shape or output_shape"
     cases = []
@@ -455,7 +455,7 @@ def test_dense_invalid(student, rng):
 # -- conv2d_macs --------------------------------------------------------------------------
 
 
-@graded("conv2d_macs")
+@graded("conv2d_macs", kind="example")
 def test_macs_course_example(student):
     "the course example: 200 filters 5x5, 'same', on a 150x100 RGB image"
     assert_same(student.conv2d_macs((3, 150, 100), 200, 5, padding="same"), 225_000_000,
@@ -501,7 +501,7 @@ def test_macs_dilation(student, rng):
     check_cases(student, "conv2d_macs", cases, torch_conv2d_macs)
 
 
-@graded("conv2d_macs")
+@graded("conv2d_macs", kind="errors")
 def test_macs_invalid(student, rng):
     "ValueError for groups that do not divide the channels, or a kernel larger than the input"
     cases = []

@@ -39,14 +39,14 @@ def check_gradient(student, reference, rng, case: ConvCase, dtype, name: str) ->
     check_close(grads[index], expected[index], case=f"{name}, {case.describe()}", dtype=dtype)
 
 
-@graded("conv2d_backward")
+@graded("conv2d_backward", weight=2)
 @pytest.mark.parametrize("case, dtype", in_both_dtypes(CONV_CASES, FLOAT32_CASES))
 def test_dx(student, reference, rng, case, dtype):
     "dx against PyTorch"
     check_gradient(student, reference, rng, case, dtype, "dx")
 
 
-@graded("conv2d_backward")
+@graded("conv2d_backward", weight=2)
 @pytest.mark.parametrize("case, dtype", in_both_dtypes(CONV_CASES, FLOAT32_CASES))
 def test_dw(student, reference, rng, case, dtype):
     "dw against PyTorch"
@@ -60,7 +60,7 @@ def test_db(student, reference, rng, case, dtype):
     check_gradient(student, reference, rng, case, dtype, "db")
 
 
-@graded("conv2d_backward")
+@graded("conv2d_backward", kind="errors")
 def test_invalid_arguments(student, rng):
     "invalid arguments raise ValueError naming the argument"
     dout = rng.standard_normal((1, 3, 4, 4))

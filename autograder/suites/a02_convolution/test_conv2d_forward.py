@@ -49,7 +49,7 @@ def as_batch(image: np.ndarray) -> np.ndarray:
     return image[np.newaxis, np.newaxis]
 
 
-@graded("conv2d_forward", points=2)
+@graded("conv2d_forward", weight=2, kind="example")
 def test_course_example(student):
     "the course's 6x6 worked example, stride 1 and 2"
     for stride, expected in COURSE_MAPS.items():
@@ -59,7 +59,7 @@ def test_course_example(student):
                            case=f"the 6x6 example with stride {stride}")
 
 
-@graded("conv2d_forward")
+@graded("conv2d_forward", kind="example")
 def test_vertical_edge_example(student):
     "the 6x6 vertical-edge example (cross-correlation: the kernel is not flipped)"
     actual = student.conv2d_forward(as_batch(EDGE_IMAGE), as_batch(EDGE_FILTER))
@@ -85,7 +85,7 @@ def test_without_bias(student, reference, rng, case):
                 expected_forward(reference, case, x, w, None), case=f"b=None, {case.describe()}")
 
 
-@graded("conv2d_forward")
+@graded("conv2d_forward", kind="errors")
 def test_invalid_arguments(student, rng):
     "invalid arguments raise ValueError naming the argument"
     x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))

@@ -27,7 +27,7 @@ NO_BIAS_CASES = [case for case in TRANSPOSE_CASES if case.id in (
 OUTPUT_PADDING_NAMES = ("output_padding", "output padding")
 
 
-@graded("conv_transpose2d_forward", points=2)
+@graded("conv_transpose2d_forward", weight=2, kind="example")
 def test_worked_example(student):
     "a 2x2 input spread by a 2x2 kernel, stride 1 and 2"
     batch = SMALL[np.newaxis, np.newaxis]
@@ -58,7 +58,7 @@ def test_without_bias(student, reference, rng, case):
                 case=f"b=None, {case.describe()}")
 
 
-@graded("conv_transpose2d_forward")
+@graded("conv_transpose2d_forward", kind="errors")
 def test_invalid_arguments(student, rng):
     "invalid arguments raise ValueError naming the argument"
     x, w = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 3, 3, 3))

@@ -12,14 +12,14 @@ from autograder.suites.a03_pooling.cases import (
 )
 
 
-@graded("avg_pool2d_backward", points=2)
+@graded("avg_pool2d_backward", weight=2)
 @pytest.mark.parametrize("family", AVG_FAMILIES.values(), ids=AVG_FAMILIES.keys())
 def test_matches_pytorch(student, rng, family):
     "matches autograd through F.avg_pool2d(count_include_pad=True)"
     check_backward(student.avg_pool2d_backward, "avg", family, rng)
 
 
-@graded("avg_pool2d_backward", points=0.5)
+@graded("avg_pool2d_backward", weight=0.5, kind="errors")
 @pytest.mark.parametrize("options, names", INVALID_ARGUMENTS)
 def test_rejects_invalid_arguments(student, options, names):
     "raises ValueError naming the argument"

@@ -12,14 +12,14 @@ from autograder.suites.a03_pooling.cases import (
 )
 
 
-@graded("avg_pool2d_forward", points=1)
+@graded("avg_pool2d_forward")
 @pytest.mark.parametrize("family", AVG_FAMILIES.values(), ids=AVG_FAMILIES.keys())
 def test_matches_pytorch(student, rng, family):
     "matches F.avg_pool2d(count_include_pad=True)"
     check_forward(student.avg_pool2d_forward, "avg", family, rng)
 
 
-@graded("avg_pool2d_forward", points=0.5)
+@graded("avg_pool2d_forward", weight=0.5, kind="errors")
 @pytest.mark.parametrize("options, names", INVALID_ARGUMENTS)
 def test_rejects_invalid_arguments(student, options, names):
     "raises ValueError naming the argument"

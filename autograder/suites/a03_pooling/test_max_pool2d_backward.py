@@ -12,14 +12,14 @@ from autograder.suites.a03_pooling.cases import (
 )
 
 
-@graded("max_pool2d_backward", points=2)
+@graded("max_pool2d_backward", weight=2)
 @pytest.mark.parametrize("family", MAX_FAMILIES.values(), ids=MAX_FAMILIES.keys())
 def test_matches_pytorch(student, rng, family):
     "matches autograd through F.max_pool2d"
     check_backward(student.max_pool2d_backward, "max", family, rng)
 
 
-@graded("max_pool2d_backward", points=0.5)
+@graded("max_pool2d_backward", weight=0.5, kind="errors")
 @pytest.mark.parametrize("options, names", INVALID_ARGUMENTS)
 def test_rejects_invalid_arguments(student, options, names):
     "raises ValueError naming the argument"

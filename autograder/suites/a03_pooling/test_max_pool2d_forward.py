@@ -11,14 +11,14 @@ from autograder.suites.a03_pooling.cases import (
 )
 
 
-@graded("max_pool2d_forward", points=1)
+@graded("max_pool2d_forward")
 @pytest.mark.parametrize("family", MAX_FAMILIES.values(), ids=MAX_FAMILIES.keys())
 def test_matches_pytorch(student, rng, family):
     "matches F.max_pool2d"
     check_forward(student.max_pool2d_forward, "max", family, rng)
 
 
-@graded("max_pool2d_forward", points=0.5)
+@graded("max_pool2d_forward", weight=0.5, kind="errors")
 @pytest.mark.parametrize("options, names", INVALID_ARGUMENTS)
 def test_rejects_invalid_arguments(student, options, names):
     "raises ValueError naming the argument"

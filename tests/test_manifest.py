@@ -1,0 +1,87 @@
+"""The manifest (``cnnlab/course.py``) decides what each function is worth, and the suites
+answer to it: points shared by weight, a suite that grades something else is the grader's
+error, and every failure names the seed that replays it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from support import function_of, make_submission
+
+from autograder.grade_one import pytest_arguments, run_logged
+from cnnlab import course
+
+pytestmark = pytest.mark.slow
+
+A03 = "a03_pooling"
+GLOBAL = "global_avg_pool2d"
+BROKEN_GLOBAL = "def global_avg_pool2d(x):\n    return x.mean(axis=(1, 2))\n"
+
+
+def run_suite(tmp_path: Path, submission: Path, *extra: str) -> dict:
+    """Grade ``submission`` with the a03 suite in this process; return its results."""
+    results = tmp_path / f"results-{len(list(tmp_path.glob('results-*')))}.json"
+    run_logged(pytest_arguments(A03, ["--submission", str(submission), "--results",
+                                      str(results), *extra]), results.with_suffix(".log"))
+    return json.loads(results.read_text())
+
+
+def points_by_function(results: dict) -> dict[str, tuple[float, float]]:
+    """``{function: (score, max_score)}``."""
+    totals: dict[str, list[float]] = {}
+    for test in results["tests"]:
+        total = totals.setdefault(function_of(test), [0.0, 0.0])
+        total[0] += test["score"]
+        total[1] += test["max_score"]
+    return {name: (round(s, 6), round(m, 6)) for name, (s, m) in totals.items()}
+
+
+@pytest.fixture(scope="module")
+def broken_global(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("submitted")
+    return make_submission(root, "student", A03, append=BROKEN_GLOBAL)
+
+
+def test_points_come_from_the_manifest_and_move_only_their_function(
+        tmp_path, monkeypatch, broken_global):
+    before = points_by_function(run_suite(tmp_path, broken_global, "--seed", "5"))
+    assert {name: maximum for name, (_, maximum) in before.items()} == \
+        course.get_assignment(A03).points
+    assert before[GLOBAL][0] == 0
+    assignment = course.get_assignment(A03)
+    doubled = replace(assignment, graded=tuple(
+        replace(g, points=g.points * 2) if g.name == GLOBAL else g for g in assignment.graded))
+    monkeypatch.setitem(course.ASSIGNMENTS, A03, doubled)
+    after = points_by_function(run_suite(tmp_path, broken_global, "--seed", "5"))
+    assert after[GLOBAL] == (0, 2 * before[GLOBAL][1])
+    assert {k: v for k, v in after.items() if k != GLOBAL} == \
+        {k: v for k, v in before.items() if k != GLOBAL}
+
+
+def test_a_suite_that_grades_a_function_the_manifest_lacks_is_a_grader_error(
+        tmp_path, monkeypatch, broken_global):
+    assignment = course.get_assignment(A03)
+    monkeypatch.setitem(course.ASSIGNMENTS, A03, replace(assignment, graded=tuple(
+        g for g in assignment.graded if g.name != GLOBAL)))
+    results = run_suite(tmp_path, broken_global)
+    assert results["extra_data"]["status"] == "grader error"
+
+
+def test_calling_a_function_the_manifest_lacks_is_a_grader_error(tmp_path, broken_global):
+    from autograder.student import GraderError, StudentModule
+
+    student = StudentModule(course.get_assignment(A03), broken_global)
+    with pytest.raises(GraderError, match="not a function of a03_pooling"):
+        student.conv2d_forward(1)
+
+
+def test_the_seed_in_a_failure_replays_the_same_inputs(tmp_path, broken_global):
+    first = run_suite(tmp_path, broken_global)
+    failed = [t for t in first["tests"] if t["score"] < t["max_score"]]
+    seed = first["extra_data"]["seed"]
+    assert failed and all(f"(seed {seed})" in t["output"] for t in failed)
+    replayed = run_suite(tmp_path, broken_global, "--seed", str(seed))
+    assert [t["output"] for t in replayed["tests"]] == [t["output"] for t in first["tests"]]
