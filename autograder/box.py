@@ -34,6 +34,7 @@ import resource
 import signal
 import stat
 import sys
+import traceback
 
 SETUP_FAILED = 121
 
@@ -50,6 +51,19 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 #: ``pivot_root`` has no libc wrapper; its system call number per architecture.
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+
+#: seccomp (x86_64): what the worker may not call. memfd_create, unshare, setns, mount,
+#: umount2, pivot_root, keyctl, add_key, request_key, ptrace, bpf, perf_event_open,
+#: userfaultfd, io_uring (3), open_tree, move_mount, fsopen, fsconfig, fsmount, fspick,
+#: mount_setattr.
+REFUSED_SYSCALLS = (319, 272, 308, 165, 166, 155, 250, 248, 249, 101, 321, 298, 323,
+                    425, 426, 427, 428, 429, 430, 431, 432, 433, 442)
+SYS_CLONE, SYS_CLONE3 = 56, 435
+NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID
+                   | CLONE_NEWNET | 0x02000000)  # the last: CLONE_NEWCGROUP
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_ERRNO, SECCOMP_RET_ALLOW = 0x80000000, 0x50000, 0x7FFF0000
+AUDIT_ARCH_X86_64 = 0xC000003E
 
 #: Where the new root is mounted before ``pivot_root``: the first of these that is not a
 #: source of the plan (mounting over it in the private namespace hides nothing we need).
@@ -108,11 +122,13 @@ def _bind_read_only(source: str, target: str) -> None:
 
 
 def _tmpfs(target: str, size: int, mode: int, owner: int | None = None) -> None:
+    """A private tmpfs of ``size`` bytes at ``target``. Nothing on it can be run or mapped
+    as code (``noexec``): a student cannot bring a compiled library of their own."""
     os.makedirs(target, exist_ok=True)
     options = f"size={size},mode={mode:o}"
     if owner is not None:
         options += f",uid={owner},gid={owner}"
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, options)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options)
 
 
 def _write(path: str, text: str) -> None:
@@ -160,7 +176,7 @@ def build_root(plan: dict) -> None:
     """As process 1 of the new namespaces: build the box's root and move into it."""
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     root = _staging_point(plan)
-    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=1m,mode=755")
     for bind in plan["binds"]:
         _bind_read_only(bind["source"], root + bind["target"])
     for mask in plan["empty"]:
@@ -189,7 +205,8 @@ def build_root(plan: dict) -> None:
     os.chdir("/")
     _check(_libc.umount2(b"/.old-root", MNT_DETACH), "detach the old root")
     os.rmdir("/.old-root")
-    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+           | MS_NOEXEC)
 
 
 def _make_dev(dev: str, shm_bytes: int) -> None:
@@ -200,7 +217,7 @@ def _make_dev(dev: str, shm_bytes: int) -> None:
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
     _tmpfs(f"{dev}/shm", shm_bytes, 0o1777)
-    _mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+    _mount(None, dev, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
 
 
 def _bind_device(source: str, target: str) -> None:
@@ -211,12 +228,10 @@ def _bind_device(source: str, target: str) -> None:
 def _enter_namespaces(plan: dict) -> None:
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     if plan["user_namespace"]:
-        outside_uid, outside_gid = os.getuid(), os.getgid()
         _check(_libc.unshare(flags | CLONE_NEWUSER), "unshare")
-        _write("/proc/self/setgroups", "deny")
-        inside = plan["inside_uid"]
-        _write("/proc/self/uid_map", f"{inside} {outside_uid} 1")
-        _write("/proc/self/gid_map", f"{inside} {outside_gid} 1")
+        _write("/proc/self/setgroups", "deny")  # the kernel's condition for a gid_map
+        _write("/proc/self/uid_map", f"{plan['inside_uid']} {plan['outside_uid']} 1")
+        _write("/proc/self/gid_map", f"{plan['inside_uid']} {plan['outside_gid']} 1")
     else:
         _check(_libc.unshare(flags), "unshare")
 
@@ -230,6 +245,44 @@ def _exit_like(status: int) -> None:
     os._exit(128 - code if code < 0 else code)
 
 
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
+                ("k", ctypes.c_uint)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _seccomp_program() -> list[tuple[int, int, int, int]]:
+    """A seccomp filter (classic BPF) for x86_64: ``EPERM`` for the system calls that build
+    namespaces, mounts, in-memory files (``memfd_create``: code or memory out of reach of
+    ``noexec`` and the limits), keys, ``ptrace``, ``bpf`` and ``io_uring``; ``ENOSYS`` for
+    ``clone3``, so that the C library falls back to ``clone``, whose namespace flags are
+    refused; every other call allowed."""
+    load, jeq, jge, ret, and_ = 0x20, 0x15, 0x35, 0x06, 0x54
+    eperm, enosys = SECCOMP_RET_ERRNO | 1, SECCOMP_RET_ERRNO | 38
+    program = [(load, 0, 0, 4), (jeq, 1, 0, AUDIT_ARCH_X86_64),
+               (ret, 0, 0, SECCOMP_RET_KILL_PROCESS), (load, 0, 0, 0),
+               (jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]  # the x32 calls
+    for number in REFUSED_SYSCALLS:
+        program += [(jeq, 0, 1, number), (ret, 0, 0, eperm)]
+    program += [(jeq, 0, 1, SYS_CLONE3), (ret, 0, 0, enosys),
+                (jeq, 0, 4, SYS_CLONE), (load, 0, 0, 16), (and_, 0, 0, NAMESPACE_FLAGS),
+                (jeq, 1, 0, 0), (ret, 0, 0, eperm), (ret, 0, 0, SECCOMP_RET_ALLOW)]
+    return program
+
+
+def _filter_system_calls() -> None:
+    if os.uname().machine != "x86_64":
+        return  # the system call numbers below are x86_64's
+    program = _seccomp_program()
+    filters = (_SockFilter * len(program))(*program)
+    prog = _SockFprog(len(program), filters)
+    _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0),
+           "prctl(SECCOMP)")
+
+
 def _become_worker(plan: dict) -> None:
     _die_with_parent()
     uid = plan.get("uid")
@@ -239,6 +292,7 @@ def _become_worker(plan: dict) -> None:
         os.setuid(uid)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
     os.chdir(plan["work"])
+    _filter_system_calls()
     os.execve(plan["argv"][0], plan["argv"], plan["env"])
 
 
@@ -251,7 +305,7 @@ def run_worker(plan: dict) -> None:
         try:
             _become_worker(plan)
         except (OSError, SetupError) as error:
-            print(f"sandbox setup failed: {error}", file=sys.stderr, flush=True)
+            _report(error)
         os._exit(SETUP_FAILED)
     for descriptor in plan["pass_fds"]:
         os.close(descriptor)
@@ -262,6 +316,13 @@ def run_worker(plan: dict) -> None:
         pid, status = os.wait()
         if pid == worker:
             _exit_like(status)
+
+
+def _report(error: BaseException) -> None:
+    """Say on stderr (the student's output pipe, read by the grader) what failed, and where."""
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    print(f"sandbox setup failed in {where.name} (line {where.lineno}): {error}",
+          file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -276,7 +337,7 @@ def main() -> None:
         _enter_namespaces(plan)
         first = os.fork()
     except (OSError, SetupError) as error:
-        print(f"sandbox setup failed: {error}", file=sys.stderr, flush=True)
+        _report(error)
         os._exit(SETUP_FAILED)
     if first == 0:
         try:
@@ -284,7 +345,7 @@ def main() -> None:
             build_root(plan)
             _libc.sethostname(b"box", 3)
         except (OSError, SetupError) as error:
-            print(f"sandbox setup failed: {error}", file=sys.stderr, flush=True)
+            _report(error)
             os._exit(SETUP_FAILED)
         run_worker(plan)
     for descriptor in plan["pass_fds"]:

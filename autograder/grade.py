@@ -41,8 +41,10 @@ from pathlib import Path
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
-#: Seconds a grading job may take beyond its submissions' time budgets (start-up, references).
+#: Seconds a grading job may take for its own start-up (Python, PyTorch, the suite).
 JOB_MARGIN_SECONDS = 120
+#: Seconds a hidden suite may spend on one submission besides the student's code.
+SUITE_SECONDS = 120
 #: Seconds the collection of the run's suites (their max scores) may take.
 COLLECT_SECONDS = 300
 #: Seconds to wait for a killed process to be gone.
@@ -360,8 +362,10 @@ def job_command(batch: list[Submission], out: Path, scratch: Path) -> list[str]:
 
 
 def job_limit(batch: list[Submission]) -> float:
-    """Seconds the grading job for ``batch`` may run."""
-    return len(batch) * batch[0].assignment.limits.submission_seconds + JOB_MARGIN_SECONDS
+    """Seconds the grading job for ``batch`` may run: each submission's own time limit
+    (student code) and the suite's time for it (references, oracles), plus the start-up."""
+    per_submission = batch[0].assignment.limits.submission_seconds + SUITE_SECONDS
+    return len(batch) * per_submission + JOB_MARGIN_SECONDS
 
 
 def _interrupted(signum: int) -> str:

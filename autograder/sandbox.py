@@ -238,11 +238,16 @@ def plan_submission(folder: Path, max_bytes: int) -> tuple[list[str], list[str]]
         current = stack.pop()
         try:
             children = sorted(os.scandir(current), key=lambda e: e.name)
-        except OSError:
+        except OSError:  # unreadable, or a path too long to name (past PATH_MAX)
+            skipped.append(os.path.relpath(current, folder))
             continue
         for entry in children:
             relative = os.path.relpath(entry.path, folder)
-            status = entry.stat(follow_symlinks=False)
+            try:
+                status = entry.stat(follow_symlinks=False)
+            except OSError:
+                skipped.append(relative)
+                continue
             if stat.S_ISDIR(status.st_mode):
                 stack.append(Path(entry.path))
             elif stat.S_ISREG(status.st_mode) and total + status.st_size <= max_bytes:
@@ -283,12 +288,16 @@ class SandboxPlan:
         limits = self.limits
         rlimits = {"RLIMIT_AS": limits.memory_bytes, "RLIMIT_FSIZE": limits.file_bytes,
                    "RLIMIT_NOFILE": limits.open_files, "RLIMIT_CORE": 0}
-        if self.uid is not None:
+        if self.uid is not None or self.level == ISOLATION_USERNS:
+            # Counted for the worker's own user id, or for the grader's user in the box's
+            # user namespace (the kernel exempts root's: a grader running as root has
+            # cgroups, and CNNLAB_ISOLATION=userns there cannot show this limit).
             rlimits["RLIMIT_NPROC"] = limits.processes
-        plan = {
-            "user_namespace": self.level == ISOLATION_USERNS,
-            "inside_uid": USERNS_INSIDE_UID,
-            "uid": self.uid,
+        plan = {"user_namespace": self.level == ISOLATION_USERNS, "uid": self.uid,
+                # In a user namespace the grader's own user is the worker's, seen inside as
+                # USERNS_INSIDE_UID.
+                "inside_uid": USERNS_INSIDE_UID, "outside_uid": os.getuid(),
+                "outside_gid": os.getgid(),
             "cgroups": self.cgroups,
             "binds": binds, "empty": empty, "symlinks": links,
             "sizes": {"tmp": limits.tmpfs_bytes, "shm": limits.tmpfs_bytes,

@@ -90,7 +90,8 @@ class StudentModule:
         self.worker: SandboxedWorker | None = None
         self.import_failure: tuple[str, str] | None = None  # (feedback, outcome)
         self.timeouts: dict[str, int] = {}
-        self.seconds_used: dict[str, float] = {}
+        self.seconds_used: dict[str, float] = {}  # charged per function (s)
+        self.wall_used = 0.0  # wall-clock time of every call and import (s)
         self.events: set[str] = set()
 
     @property
@@ -139,7 +140,7 @@ class StudentModule:
     def _request(self, budget: str, what: str, message: dict, seconds: float):
         self._check_can_run(budget)
         self._ensure_worker()
-        limit = min(seconds, self._seconds_left(budget))
+        limit = min(seconds, self._seconds_left(budget), self._submission_left())
         started, cpu_before = time.monotonic(), self.worker.cpu_seconds()
         try:
             reply = self._ask(message, limit)
@@ -168,24 +169,34 @@ class StudentModule:
             raise GraderError(f"the sandbox failed: {clip(error, 500)}") from None
 
     def _wall(self, seconds: float) -> float:
-        """Wall-clock time allowed for ``seconds`` of CPU time, where CPU time is counted."""
+        """Wall-clock time allowed for ``seconds`` of CPU time, where CPU time is counted,
+        and never past the submission's total."""
         counted = self.worker is not None and self.worker.cgroups is not None
-        return seconds * self.limits.wall_factor if counted else seconds
+        return min(seconds * self.limits.wall_factor if counted else seconds,
+                   self._submission_left())
 
     def _cpu(self, seconds: float) -> float | None:
         return seconds if self.worker is not None and self.worker.cgroups else None
 
     def _charge(self, budget: str, started: float, cpu_before: float | None) -> None:
+        """Charge a call to its function: its CPU time where that is counted, but at least
+        its wall-clock time over ``wall_factor`` (sleeping is not free); else its
+        wall-clock time."""
+        wall = time.monotonic() - started
+        self.wall_used += wall
         worker = self.worker
         cpu_after = worker.cpu_seconds() if worker is not None else None
         if cpu_before is not None and cpu_after is not None:
-            used = cpu_after - cpu_before
+            used = max(cpu_after - cpu_before, wall / self.limits.wall_factor)
         else:
-            used = time.monotonic() - started
+            used = wall
         self.seconds_used[budget] = self.seconds_used.get(budget, 0.0) + used
 
     def _seconds_left(self, budget: str) -> float:
         return self.limits.function_seconds - self.seconds_used.get(budget, 0.0)
+
+    def _submission_left(self) -> float:
+        return self.limits.submission_seconds - self.wall_used
 
     def _check_can_run(self, budget: str) -> None:
         if self.import_failure is not None:
@@ -193,6 +204,9 @@ class StudentModule:
         if budget not in self.assignment.points:
             raise GraderError(f"the suite grades {budget!r}, which is not a function of "
                               f"{self.assignment.id} in the course's manifest")
+        if self._submission_left() <= 0:
+            raise StudentError(f"not run: this submission used up its total time of "
+                               f"{self.limits.submission_seconds:g} s", "timeout")
         if self._seconds_left(budget) <= 0:
             raise StudentError(f"not run: {budget} used up its time budget of "
                                f"{self.limits.function_seconds:g} s", "timeout")
@@ -213,8 +227,10 @@ class StudentModule:
                                  libraries=self.assignment.libraries, forbidden=forbidden,
                                  driver=self.assignment.driver, limits=self._box_limits())
         seconds = self.limits.import_seconds
+        started = time.monotonic()
         try:
-            reply = worker.start(seconds * self.limits.wall_factor)
+            reply = worker.start(min(seconds * self.limits.wall_factor,
+                                     self._submission_left()))
         except WorkerTimeout:
             self._fail_import(f"importing {self.filename} did not finish within {seconds:g} s "
                               "(code at module level that never ends?)", "timeout", "timeout")
@@ -228,6 +244,8 @@ class StudentModule:
             worker.stop()
             self.events.add("grader error")
             raise GraderError(f"the sandbox failed: {clip(error, 500)}") from None
+        finally:
+            self.wall_used += time.monotonic() - started
         if not isinstance(reply, dict) or reply.get("ok") is not True:
             error = reply.get("error") if isinstance(reply, dict) else None
             worker.stop()

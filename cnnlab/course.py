@@ -33,8 +33,9 @@ class Limits:
         function_seconds: all the calls of one graded function together (s): a slow
             function loses only its own later tests, never another function's.
         import_seconds: starting the worker and importing the student's module (s).
-        submission_seconds: the most one submission can take in a grading job (s); a job's
-            own time limit is this times its submissions, plus a margin.
+        submission_seconds: the most wall-clock time all the calls and imports of one
+            submission may take together (s); a grading job's own time limit is this times
+            its submissions, plus a margin, so one submission cannot cost a classmate.
         wall_factor: a call may take this many times its CPU limit in wall-clock time
             (where CPU time is counted), so that waiting on a loaded machine is not charged.
         timeouts_per_function: after this many timed-out calls, further calls of the same
@@ -48,7 +49,7 @@ class Limits:
     call_seconds: float = 10.0
     function_seconds: float = 120.0
     import_seconds: float = 10.0
-    submission_seconds: float = 600.0
+    submission_seconds: float = 900.0
     wall_factor: float = 3.0
     timeouts_per_function: int = 2
     memory_bytes: int = 4 * 1024**3

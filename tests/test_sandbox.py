@@ -130,6 +130,17 @@ def forge_reply(json_text, buffers=b""):
 def shapes(arrays):
     return {name: array.shape for name, array in arrays.items()}
 
+def nest_a_namespace():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x10000000 | 0x00020000) != 0:  # CLONE_NEWUSER | CLONE_NEWNS
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error))  # PermissionError for EPERM
+    return True
+
+def memory_file():
+    return os.memfd_create("code")
+
 def weird():
     return object()
 
@@ -405,6 +416,13 @@ def test_processes_left_behind_are_killed(student):
     student.close()
     time.sleep(0.5)
     assert _processes_with(marker) == []
+
+
+@pytest.mark.parametrize("call", ["nest_a_namespace", "memory_file"])
+def test_namespaces_and_memory_files_are_refused(student, call):
+    with pytest.raises(StudentRaised) as raised:
+        student.call(call)
+    assert raised.value.type_name == "PermissionError"
 
 
 def test_killing_the_parents_harms_nobody(student):
