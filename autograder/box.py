@@ -22,7 +22,8 @@ What it does, in the manner of isolate and bubblewrap ("allow, don't hide"):
 
 Both the launcher and process 1 die with their parent (``PR_SET_PDEATHSIG``), so killing
 the grading job kills every box it started. A failure of this script before the worker
-runs exits with ``SETUP_FAILED`` after printing why: the sandbox's fault, not the student's.
+runs writes why on the status pipe and exits with ``SETUP_FAILED``: the sandbox's fault,
+not the student's.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 REFUSED_SYSCALLS = (319, 272, 308, 165, 166, 155, 250, 248, 249, 101, 321, 298, 323,
                     425, 426, 427, 428, 429, 430, 431, 432, 433, 442)
 SYS_CLONE, SYS_CLONE3 = 56, 435
+SYS_MMAP, SYS_MPROTECT, SYS_PKEY_MPROTECT, SYS_SHMAT = 9, 10, 329, 30
 NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID
                    | CLONE_NEWNET | 0x02000000)  # the last: CLONE_NEWCGROUP
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
@@ -71,6 +73,7 @@ STAGING_CANDIDATES = ("/mnt", "/media", "/srv", "/opt", "/home", "/var/tmp", "/t
 DEVICES = ("null", "zero", "full", "random", "urandom")
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_STATUS_FD = -1  # set by main: the write end of the grader's status pipe
 
 
 class SetupError(Exception):
@@ -223,6 +226,9 @@ def _make_dev(dev: str, shm_bytes: int) -> None:
 def _bind_device(source: str, target: str) -> None:
     os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o666))
     _mount(source, target, None, MS_BIND)
+    # noexec: mapping /dev/zero would give executable memory past the seccomp filter.
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC
+           | _locked_flags(source))
 
 
 def _enter_namespaces(plan: dict) -> None:
@@ -236,7 +242,8 @@ def _enter_namespaces(plan: dict) -> None:
         _check(_libc.unshare(flags), "unshare")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Be killed (SIGKILL) when the parent ends, whichever way it ends."""
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
 
 
@@ -254,29 +261,40 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-def _seccomp_program() -> list[tuple[int, int, int, int]]:
+def _seccomp_program(exec_memory: bool) -> list[tuple[int, int, int, int]]:
     """A seccomp filter (classic BPF) for x86_64: ``EPERM`` for the system calls that build
     namespaces, mounts, in-memory files (``memfd_create``: code or memory out of reach of
     ``noexec`` and the limits), keys, ``ptrace``, ``bpf`` and ``io_uring``; ``ENOSYS`` for
     ``clone3``, so that the C library falls back to ``clone``, whose namespace flags are
-    refused; every other call allowed."""
+    refused; every other call allowed. Without ``exec_memory`` (numpy-only assignments)
+    also ``EPERM`` for making memory executable that no file of the box backs (``mmap`` of
+    anonymous memory, ``mprotect``, SysV shared memory): machine code of the student's own
+    cannot run, only the libraries the box holds."""
     load, jeq, jge, ret, and_ = 0x20, 0x15, 0x35, 0x06, 0x54
     eperm, enosys = SECCOMP_RET_ERRNO | 1, SECCOMP_RET_ERRNO | 38
+    nr, prot, flags, prot_exec, anonymous = 0, 32, 40, 0x4, 0x20  # offsets and bits
     program = [(load, 0, 0, 4), (jeq, 1, 0, AUDIT_ARCH_X86_64),
-               (ret, 0, 0, SECCOMP_RET_KILL_PROCESS), (load, 0, 0, 0),
+               (ret, 0, 0, SECCOMP_RET_KILL_PROCESS), (load, 0, 0, nr),
                (jge, 0, 1, 0x40000000), (ret, 0, 0, eperm)]  # the x32 calls
-    for number in REFUSED_SYSCALLS:
+    for number in REFUSED_SYSCALLS + (() if exec_memory else (SYS_SHMAT,)):
         program += [(jeq, 0, 1, number), (ret, 0, 0, eperm)]
+    if not exec_memory:
+        program += [(jeq, 1, 0, SYS_MPROTECT), (jeq, 0, 4, SYS_PKEY_MPROTECT),
+                    (load, 0, 0, prot), (and_, 0, 0, prot_exec), (jeq, 1, 0, 0),
+                    (ret, 0, 0, eperm), (load, 0, 0, nr),
+                    (jeq, 0, 7, SYS_MMAP), (load, 0, 0, prot), (and_, 0, 0, prot_exec),
+                    (jeq, 4, 0, 0), (load, 0, 0, flags), (and_, 0, 0, anonymous),
+                    (jeq, 1, 0, 0), (ret, 0, 0, eperm), (load, 0, 0, nr)]
     program += [(jeq, 0, 1, SYS_CLONE3), (ret, 0, 0, enosys),
                 (jeq, 0, 4, SYS_CLONE), (load, 0, 0, 16), (and_, 0, 0, NAMESPACE_FLAGS),
                 (jeq, 1, 0, 0), (ret, 0, 0, eperm), (ret, 0, 0, SECCOMP_RET_ALLOW)]
     return program
 
 
-def _filter_system_calls() -> None:
+def _filter_system_calls(exec_memory: bool) -> None:
     if os.uname().machine != "x86_64":
-        return  # the system call numbers below are x86_64's
-    program = _seccomp_program()
+        return  # the system call numbers above are x86_64's
+    program = _seccomp_program(exec_memory)
     filters = (_SockFilter * len(program))(*program)
     prog = _SockFprog(len(program), filters)
     _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0),
@@ -284,7 +302,7 @@ def _filter_system_calls() -> None:
 
 
 def _become_worker(plan: dict) -> None:
-    _die_with_parent()
+    die_with_parent()
     uid = plan.get("uid")
     if uid is not None:
         os.setgroups([])
@@ -292,7 +310,7 @@ def _become_worker(plan: dict) -> None:
         os.setuid(uid)
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
     os.chdir(plan["work"])
-    _filter_system_calls()
+    _filter_system_calls(plan["exec_memory"])
     os.execve(plan["argv"][0], plan["argv"], plan["env"])
 
 
@@ -319,19 +337,28 @@ def run_worker(plan: dict) -> None:
 
 
 def _report(error: BaseException) -> None:
-    """Say on stderr (the student's output pipe, read by the grader) what failed, and where."""
+    """Tell the grader what failed, and where, on the status pipe: a channel the worker
+    never holds (it is closed when the worker's program starts), so a student cannot
+    pass their own failure off as the sandbox's."""
     where = traceback.extract_tb(error.__traceback__)[-1]
-    print(f"sandbox setup failed in {where.name} (line {where.lineno}): {error}",
-          file=sys.stderr, flush=True)
+    message = f"sandbox setup failed in {where.name} (line {where.lineno}): {error}"
+    try:
+        os.write(_STATUS_FD, message.encode()[:4000])
+    except OSError:
+        pass
 
 
 def main() -> None:
+    global _STATUS_FD
     plan = json.loads(sys.stdin.buffer.read())
+    _STATUS_FD = plan["status_fd"]
+    if _STATUS_FD >= 0:  # a probe has none
+        os.set_inheritable(_STATUS_FD, False)  # closed when the worker's program starts
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
     try:
-        _die_with_parent()
+        die_with_parent()
         for procs in plan["cgroups"]:
             _write(procs, str(os.getpid()))
         _enter_namespaces(plan)
@@ -341,7 +368,7 @@ def main() -> None:
         os._exit(SETUP_FAILED)
     if first == 0:
         try:
-            _die_with_parent()
+            die_with_parent()
             build_root(plan)
             _libc.sethostname(b"box", 3)
         except (OSError, SetupError) as error:

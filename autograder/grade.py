@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.grade_one import PARENT_ENV
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
@@ -258,7 +259,8 @@ class Jobs:
             with open(log, "wb") as output:
                 process = subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
                                            stdout=output, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+                                           start_new_session=True, env=os.environ | {
+                                               PARENT_ENV: str(os.getpid())})
             self._running[process.pid] = (process, job)
             return process
 

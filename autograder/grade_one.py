@@ -32,7 +32,12 @@ from pathlib import Path
 
 import pytest
 
+from autograder.box import die_with_parent
 from cnnlab.course import SUITES_DIR, get_assignment
+
+#: Set by ``cnnlab grade`` to its process id: a job dies with it, even if it is killed
+#: with SIGKILL, so that no job of an earlier run writes into a later run's results.
+PARENT_ENV = "CNNLAB_GRADE_PID"
 
 
 def pytest_arguments(assignment_id: str, extra: list[str]) -> list[str]:
@@ -93,6 +98,11 @@ def working_folder(scratch: str | None):
 
 
 def main(argv: list[str]) -> int:
+    parent = os.environ.pop(PARENT_ENV, None)
+    if parent is not None:
+        die_with_parent()
+        if os.getppid() != int(parent):  # it died before we could ask to follow it
+            return 1
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignment", action="append", required=True)
     # Paths are made absolute before the job moves to its scratch folder.

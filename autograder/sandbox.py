@@ -44,7 +44,6 @@ from importlib import metadata
 from pathlib import Path
 
 from autograder import wire
-from autograder.box import SETUP_FAILED
 
 HERE = Path(__file__).resolve().parent
 RUNTIME_FILES = ("worker.py", "wire.py")
@@ -273,6 +272,7 @@ class SandboxPlan:
     uid: int | None = None
     cgroups: list[str] = field(default_factory=list)
     pass_fds: tuple[int, ...] = ()
+    status_fd: int = -1
 
     @classmethod
     def for_probe(cls, empty: Path, level: str) -> SandboxPlan:
@@ -306,7 +306,9 @@ class SandboxPlan:
             "work": BOX_WORK, "runtime_dir": BOX_RUNTIME, "runtime": self.runtime,
             "submission": {"source": str(self.submission), "files": self.files},
             "rlimits": rlimits, "argv": self.argv, "env": self.env,
-            "pass_fds": list(self.pass_fds),
+            "pass_fds": list(self.pass_fds), "status_fd": self.status_fd,
+            # Where numpy alone is allowed, no code but the box's libraries may run.
+            "exec_memory": self.libraries != ("numpy",),
         }
         return json.dumps(plan).encode()
 
@@ -556,8 +558,10 @@ class SandboxedWorker:
         to_worker_r, self._to_worker = os.pipe()
         self._from_worker, from_worker_w = os.pipe()
         self._output, output_w = os.pipe()
-        self._fds = [self._to_worker, self._from_worker, self._output]
-        os.set_blocking(self._output, False)
+        self._status, status_w = os.pipe()
+        self._fds = [self._to_worker, self._from_worker, self._output, self._status]
+        for descriptor in (self._output, self._status):
+            os.set_blocking(descriptor, False)
         runtime = {name: (HERE / name).read_text() for name in RUNTIME_FILES}
         if self.driver:
             runtime[f"{self.driver}.py"] = (DRIVERS_DIR / f"{self.driver}.py").read_text()
@@ -566,21 +570,22 @@ class SandboxedWorker:
             if self.level == ISOLATION_LIMITS:
                 launch = self._unboxed(runtime, worker_args)
             else:
-                launch = self._boxed(runtime, worker_args, (to_worker_r, from_worker_w))
+                launch = self._boxed(runtime, worker_args, (to_worker_r, from_worker_w),
+                                     status_w)
             self.process = subprocess.Popen(
                 launch.command, stdin=subprocess.PIPE, stdout=output_w, stderr=output_w,
-                pass_fds=(to_worker_r, from_worker_w), start_new_session=True,
+                pass_fds=(to_worker_r, from_worker_w, status_w), start_new_session=True,
                 cwd=launch.cwd, env=launch.env, preexec_fn=launch.preexec)
             self.process.stdin.write(launch.stdin)
             self.process.stdin.close()
         finally:
-            for descriptor in (to_worker_r, from_worker_w, output_w):
+            for descriptor in (to_worker_r, from_worker_w, output_w, status_w):
                 os.close(descriptor)
         return self.request({"op": "init", "module": self.module, "forbidden": self.forbidden,
                              "driver": self.driver}, timeout)
 
     def _boxed(self, runtime: dict[str, str], worker_args: list[str],
-               pass_fds: tuple[int, ...]) -> _Launch:
+               pass_fds: tuple[int, ...], status_fd: int) -> _Launch:
         """The launcher ``box.py``, with the plan of this worker's box on its input."""
         if self.level == ISOLATION_ROOT:
             self._uid = UidLease()
@@ -591,7 +596,8 @@ class SandboxedWorker:
             [python, "-I", "-S", "-B", "-u", f"{BOX_RUNTIME}/worker.py", *worker_args, BOX_LIB],
             self._environment(Path(BOX_WORK)), self.limits,
             uid=self._uid.uid if self._uid else None,
-            cgroups=self.cgroups.procs_files if self.cgroups else [], pass_fds=pass_fds)
+            cgroups=self.cgroups.procs_files if self.cgroups else [], pass_fds=pass_fds,
+            status_fd=status_fd)
         return _Launch([sys.executable, "-I", "-S", str(HERE / "box.py")], plan.to_json())
 
     def _unboxed(self, runtime: dict[str, str], worker_args: list[str]) -> _Launch:
@@ -741,9 +747,13 @@ class SandboxedWorker:
                 code = process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 code = None
+        try:
+            status = os.read(self._status, 4096) if self._fds else b""
+        except OSError:
+            status = b""
         self.stop()
-        if code == SETUP_FAILED and not self.output.dropped:
-            return SandboxError(self.output.text().strip() or "the sandbox could not be built")
+        if status:
+            return SandboxError(status.decode("utf-8", "replace"))
         return WorkerDied(describe_exit(code), self.output.text())
 
 

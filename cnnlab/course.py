@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS_DIR = REPO_ROOT / "solutions"
 ASSIGNMENTS_DIR = REPO_ROOT / "assignments"
@@ -58,6 +60,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """How close a result must be to the expected one (``numpy.isclose``'s meaning)."""
+
+    rtol: float
+    atol: float
+
+
+#: The tolerance for float64 inputs, in every assignment: the reference, PyTorch and a
+#: correct plain-loop solution agree to ~1e-13 on the suites' inputs, and a result
+#: computed (or returned) in float32 is off by ~1e-7, so it fails.
+FLOAT64 = Tolerance(rtol=1e-9, atol=1e-10)
+
+
+@dataclass(frozen=True)
 class Graded:
     """A function (or class) that students write, and what it is worth.
 
@@ -80,6 +96,7 @@ class Assignment:
             else of site-packages is in its sandbox.
         graded: what students write and its points, in the order of the module.
         why: why the points are shared out so.
+        float32: the tolerance for float32 inputs (float64 inputs: ``FLOAT64``).
         driver: for answers that are PyTorch objects, the module of ``autograder/drivers``
             that builds and runs them in the sandbox; None where the answers are plain data.
         limits: resource limits of its grading worker.
@@ -90,6 +107,7 @@ class Assignment:
     graded: tuple[Graded, ...]
     why: str
     libraries: tuple[str, ...] = ("numpy",)
+    float32: Tolerance = Tolerance(rtol=1e-4, atol=1e-4)
     driver: str | None = None
     limits: Limits = Limits()
 
@@ -97,6 +115,12 @@ class Assignment:
     def points(self) -> dict[str, float]:
         """Points of each graded function or class, by name."""
         return {g.name: g.points for g in self.graded}
+
+    def tolerance(self, dtype) -> dict[str, float]:
+        """``rtol`` and ``atol`` for results computed from inputs of ``dtype`` (the
+        contract: the tolerance of the inputs' dtype, whatever the result's own)."""
+        chosen = self.float32 if np.dtype(dtype) == np.float32 else FLOAT64
+        return {"rtol": chosen.rtol, "atol": chosen.atol}
 
     @property
     def max_score(self) -> float:
@@ -139,14 +163,18 @@ ASSIGNMENTS: dict[str, Assignment] = {
             (Graded("conv2d_forward", 10), Graded("conv2d_backward", 14),
              Graded("conv_transpose2d_forward", 6)),
             why="The heart of the course, worth 30: the backward pass is the hardest part "
-                "(three gradients), the transposed convolution the shortest."),
+                "(three gradients), the transposed convolution the shortest.",
+            # Sums of ~50 products of standard normals, rounded in float32.
+            float32=Tolerance(rtol=1e-4, atol=1e-4)),
         Assignment(
             "a03_pooling", "pooling",
             (Graded("max_pool2d_forward", 4), Graded("max_pool2d_backward", 5),
              Graded("avg_pool2d_forward", 4), Graded("avg_pool2d_backward", 4),
              Graded("global_avg_pool2d", 3)),
             why="Worth 20, less than convolution: the same windows without weights. Max "
-                "pooling's backward (ties, overlapping windows) carries the most."),
+                "pooling's backward (ties, overlapping windows) carries the most.",
+            # Sums of at most a window's values: float32 rounds far less than in a02.
+            float32=Tolerance(rtol=1e-5, atol=1e-6)),
     )
 }
 

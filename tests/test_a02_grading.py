@@ -30,6 +30,13 @@ FORWARD_START = ("    geometry = _conv2d_geometry(x.shape, w.shape, stride, padd
 #: Buggy submissions: student id -> (edits of the reference's source, functions that lose
 #: points, and the conv2d_backward tests that lose them: "dx", "dw", "db" or "invalid").
 MUTANTS = {
+    "float32_result_for_float64_inputs": (
+        {"        out += b.reshape(1, filters, 1, 1)\n    return out\n":
+         "        out += b.reshape(1, filters, 1, 1)\n    return out.astype(np.float32)\n"},
+        {FORWARD}, set()),
+    "float32_gradients_for_float64_inputs": (
+        {"    return dx, dw, db": "    return dx.astype(np.float32), dw, db"},
+        {BACKWARD}, {"dx"}),
     "flipped_kernel": (
         {"w_rows = w.reshape(geometry.groups,": "w_rows = w[:, :, ::-1, ::-1].reshape("
                                                "geometry.groups,"},

@@ -56,6 +56,22 @@ MUTANTS = {
     "global_pool_over_wrong_axes": (
         {"return x.mean(axis=(2, 3))": "return x.mean(axis=(1, 2))"},
         {GLOBAL}),
+    "float32_result_for_float64_inputs": (
+        {"return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
+         "return _windows(x, geometry, fill=0).mean(axis=(-2, -1)).astype(np.float32)"},
+        {AVG_FORWARD}),
+    "global_pool_without_its_rank_check": (
+        {"    if x.ndim != 4:\n        raise ValueError(f\"x must have shape (N, C, H, W), "
+         "got shape {x.shape}\")\n    return x.mean(axis=(2, 3))":
+         "    return x.mean(axis=(2, 3))"},
+        {GLOBAL}),
+    "stride_zero_taken_for_the_default": (
+        {"stride = kernel if stride is None else": "stride = kernel if not stride else"},
+        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
+    "padding_over_half_the_window_accepted": (
+        {"    if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):":
+         "    if False:"},
+        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
     "torch_in_avg_forward": (
         {"import numpy as np\n": "import numpy as np\nimport torch\n",
          "return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":

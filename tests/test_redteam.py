@@ -143,7 +143,7 @@ def level(request, monkeypatch):
 
 
 HOG = '''
-import os, resource, time
+import os, time
 
 HELD = []
 
@@ -170,19 +170,6 @@ def conv2d_backward(count):
             os._exit(0)
         made += 1
     return made
-
-def conv_transpose2d_forward(children, seconds):
-    """CPU seconds that ``children`` busy processes use in ``seconds`` of wall-clock time."""
-    for _ in range(children):
-        if os.fork() == 0:
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                pass
-            os._exit(0)
-    for _ in range(children):
-        os.wait()
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 '''
 
 
@@ -216,18 +203,3 @@ def test_processes_are_limited_in_a_user_namespace(tmp_path, monkeypatch):
     finally:
         student.close()
     assert made < student.limits.processes
-
-
-@USERNS
-@pytest.mark.xfail(strict=True, reason="a known gap: without cgroups nothing caps a box's "
-                   "share of the CPU (README, 'As another user')")
-def test_cpu_is_limited_in_a_user_namespace(tmp_path, monkeypatch):
-    """``BoxLimits.cpus`` (1) holds only with cgroups (as root): in a user namespace busy
-    children take every core of the machine, slowing the classmates graded beside."""
-    monkeypatch.setenv("CNNLAB_ISOLATION", "userns")
-    student = _open(tmp_path / "s", HOG, call_seconds=4)
-    try:
-        used = student.conv_transpose2d_forward(max(os.cpu_count() or 1, 2), 1.5)
-    finally:
-        student.close()
-    assert used < 1.5 * 1.25, f"{used:.2f} CPU seconds in 1.5 s: more than one core"

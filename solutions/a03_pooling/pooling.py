@@ -77,6 +77,9 @@ def _pool_geometry(x_shape, kernel_size, stride, padding) -> PoolGeometry:
     kernel = _pair(kernel_size, "kernel_size", 1)
     stride = kernel if stride is None else _pair(stride, "stride", 1)
     padding = _pair(padding, "padding", 0)
+    if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):
+        raise ValueError(f"padding {padding} is more than half of kernel_size {kernel} "
+                         f"(as in PyTorch, a window must not lie mostly in the padding)")
     padded = tuple(size + 2 * p for size, p in zip(x_shape[2:], padding, strict=True))
     if any(k > p for k, p in zip(kernel, padded, strict=True)):
         raise ValueError(f"kernel_size {kernel} is larger than the padded input {padded}: "

@@ -20,15 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from autograder.harness import assert_raises, assert_same, describe
+from autograder.harness import WINDOW_NAMES, assert_raises, assert_same, describe
 from autograder.student import StudentError
 
 #: Cases drawn per family.
 N_CASES = 30
 
-#: What a ValueError may name when the window is larger than the padded input: the contract
-#: asks for "the argument", and either of these is at fault.
-TOO_LARGE = ("kernel_size", "padding")
+#: What a ValueError may name when the window is larger than the padded input.
+TOO_LARGE = (*WINDOW_NAMES, "padding")
 
 
 # -- running cases ----------------------------------------------------------------------

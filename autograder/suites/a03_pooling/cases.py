@@ -18,7 +18,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.harness import assert_array_close, assert_raises, describe
+from autograder.harness import WINDOW_NAMES, assert_array_close, assert_raises, describe
+from cnnlab.course import get_assignment
+
+A03 = get_assignment("a03_pooling")
 
 #: Arguments that every pooling function must refuse, for an input ``x`` of shape
 #: ``INVALID_INPUT_SHAPE``: keyword arguments, and the names of which the ``ValueError``'s
@@ -30,8 +33,10 @@ INVALID_ARGUMENTS = [
     pytest.param(dict(kernel_size=2, stride=0), ("stride",), id="stride=0"),
     pytest.param(dict(kernel_size=2, stride=(1, -2)), ("stride",), id="stride=(1, -2)"),
     pytest.param(dict(kernel_size=3, padding=-1), ("padding",), id="padding=-1"),
-    pytest.param(dict(kernel_size=(8, 2), padding=1), ("kernel_size", "padding"),
+    pytest.param(dict(kernel_size=(8, 2), padding=1), (*WINDOW_NAMES, "padding"),
                  id="window 8 rows high over 5 rows padded by 1"),
+    pytest.param(dict(kernel_size=2, padding=2), ("padding",),
+                 id="padding 2 over half of a 2x2 window"),
 ]
 
 
@@ -56,10 +61,8 @@ class Case:
 
     @property
     def tolerances(self) -> dict:
-        """``rtol`` and ``atol`` for ``assert_array_close``, looser for float32."""
-        if self.x.dtype == np.float32:
-            return {"rtol": 1e-5, "atol": 1e-6}
-        return {"rtol": 1e-7, "atol": 1e-10}
+        """``rtol`` and ``atol`` for ``assert_array_close``: those of the inputs' dtype."""
+        return A03.tolerance(self.x.dtype)
 
 
 # -- inputs -----------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from autograder.harness import assert_array_close, graded
-from autograder.suites.a03_pooling.cases import pytorch_global_avg_pool
+from autograder.harness import assert_array_close, assert_raises, graded
+from autograder.suites.a03_pooling.cases import A03, pytorch_global_avg_pool
 
 SHAPES = [
     pytest.param((2, 3, 5, 4), np.float64, id="several images and channels, H != W"),
@@ -19,6 +19,13 @@ SHAPES = [
 def test_matches_pytorch(student, rng, shape, dtype):
     "matches F.adaptive_avg_pool2d(x, 1).flatten(1)"
     x = rng.standard_normal(shape).astype(dtype)
-    tolerances = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {}
     assert_array_close(student.global_avg_pool2d(x), pytorch_global_avg_pool(x),
-                       case=f"x.shape={shape}, x.dtype={x.dtype.name}", **tolerances)
+                       case=f"x.shape={shape}, x.dtype={x.dtype.name}", **A03.tolerance(dtype))
+
+
+@graded("global_avg_pool2d", weight=0.5, kind="errors")
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 2, 3, 4, 5)], ids=["rank 3", "rank 5"])
+def test_rejects_an_input_that_is_not_nchw(student, rng, shape):
+    "raises ValueError for an input that is not (N, C, H, W)"
+    assert_raises(ValueError, student.global_avg_pool2d, rng.standard_normal(shape),
+                  case=f"x.shape={shape}")
