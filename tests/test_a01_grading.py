@@ -18,6 +18,7 @@ from support import (
     assert_stubs_earn_nothing,
     copy_release,
     failed_tests,
+    failures,
     function_of,
     grade,
     lost_points,
@@ -77,6 +78,27 @@ os.kill(os.getppid(), signal.SIGKILL)
 '''
 FORGED_RESULTS = json.dumps({"score": 10, "max_score": 10, "tests": []})
 
+#: Single-edit bugs of the reference that the suite once missed: student id -> (edits,
+#: the one function that must lose points).
+MUTANTS = {
+    "output_padding_dropped_at_stride_1": (
+        {"+ dilation * (kernel_size - 1) + output_padding + 1":
+         "+ dilation * (kernel_size - 1) + (output_padding if stride > 1 else 0) + 1"},
+        "conv_transpose_output_size"),
+    "output_padding_checked_against_stride_only": (
+        {"if output_padding >= max(stride, dilation):": "if output_padding >= stride:"},
+        "conv_transpose_output_size"),
+    "pool_padding_pair_read_as_before_twice": (
+        {"    stride = kernel_size if stride is None else _check_int(stride, \"stride\")\n":
+         "    stride = kernel_size if stride is None else _check_int(stride, \"stride\")\n"
+         "    padding = padding if isinstance(padding, int) else (padding[0], padding[0])\n"},
+        "pool_output_size"),
+    "stride_zero_taken_for_one": (
+        {"    stride = _check_int(stride, \"stride\")\n    dilation":
+         "    stride = _check_int(stride or 1, \"stride\")\n    dilation"},
+        "conv_output_size"),
+}
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
@@ -99,6 +121,8 @@ def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
     make_submission(root, "exits_at_import", ASSIGNMENT, append="import sys\nsys.exit(0)")
     make_submission(root, "loops_at_import", ASSIGNMENT, append="while True:\n    pass")
     make_submission(root, "kills_grader", ASSIGNMENT, append=KILLS_THE_GRADER)
+    for student, (edits, _) in MUTANTS.items():
+        make_submission(root, student, ASSIGNMENT, replace=edits)
     started = time.monotonic()
     return grade(root, tmp_path_factory.mktemp("graded")), time.monotonic() - started
 
@@ -110,6 +134,12 @@ def test_reference_earns_full_marks(graded):
 def test_released_stubs_earn_nothing(graded):
     assert_stubs_earn_nothing(graded[0]["stubs"], {function_of(t) for t in graded[0][
         "reference"]["tests"]})
+
+
+@pytest.mark.parametrize("student", MUTANTS)
+def test_mutant_loses_points_only_in_its_function(graded, student):
+    results = graded[0][student]
+    assert set(lost_points(results)) == {MUTANTS[student][1]}, failures(results)
 
 
 def test_rounding_bug_fails_only_the_tests_where_rounding_matters(graded):

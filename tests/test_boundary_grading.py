@@ -16,8 +16,9 @@ pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "a03_pooling"
 GLOBAL = "global_avg_pool2d"
-#: The reference's global pooling, replaced in each submission below.
-GLOBAL_SOURCE = "def global_avg_pool2d(x):\n"
+#: The start of the global pooling that replaces the reference's in each submission below.
+GLOBAL_SOURCE = ("def global_avg_pool2d(x):\n    if x.ndim != 4:\n"
+                 "        raise ValueError('x must have shape (N, C, H, W)')\n")
 
 #: student -> code appended to the reference (a later ``def`` replaces the reference's).
 STUDENTS = {
@@ -66,8 +67,10 @@ def test_correct_work_gets_full_marks_whatever_crosses_the_boundary(graded, stud
 def test_a_forbidden_library_costs_only_the_function_that_uses_it(graded, student):
     results = graded[0][student]
     assert set(lost_points(results)) == {GLOBAL}, failures(results)
-    lost = [t for t in results["tests"] if t["score"] < t["max_score"]]
-    assert all("allows numpy only" in t["output"] for t in lost), failures(results)
+    failed = [t for t in results["tests"] if t["extra_data"]["outcome"] != "passed"]
+    assert failed and all(t["extra_data"]["outcome"] == "forbidden library"
+                          and "allows numpy only" in t["output"] for t in failed), \
+        failures(results)
     assert results["status"] == "graded"
 
 

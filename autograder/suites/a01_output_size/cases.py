@@ -202,6 +202,26 @@ def pool_fit(size: int, kernel_size: int, stride: int, padding: int) -> str:
     return "drop" if last_start >= size + padding else "partial"
 
 
+def pool_pair_case(rng: np.random.Generator) -> dict:
+    """A ``pool_output_size`` case with ``padding=(before, after)``, each side at most half
+    the kernel, the two sides different, and ``ceil_mode`` off."""
+    while True:
+        kernel = draw(rng, 2, 6)
+        before, after = draw(rng, 0, kernel // 2), draw(rng, 0, kernel // 2)
+        case = {"size": draw(rng, 1, 30), "kernel_size": kernel, "stride": draw(rng, 1, 4),
+                "padding": (before, after)}
+        if before != after and kernel <= case["size"] + before + after:
+            return case
+
+
+def torch_pool_pair_size(case: dict) -> int:
+    """The size PyTorch's ``max_pool1d`` gives once the input is padded by hand."""
+    before, after = case["padding"]
+    out = F.max_pool1d(meta(1, 1, case["size"] + before + after), case["kernel_size"],
+                       case["stride"])
+    return int(out.shape[-1])
+
+
 def torch_pool_size(case: dict) -> int:
     """``pool_output_size`` by PyTorch's ``max_pool1d`` on a meta input."""
     out = F.max_pool1d(meta(1, 1, case["size"]), case["kernel_size"], case.get("stride"),
@@ -234,6 +254,21 @@ def transpose_size_formula(size, kernel_size, stride=1, padding=0, output_paddin
                            dilation=1) -> int:
     """Only to reject empty outputs while drawing; the oracle is PyTorch's."""
     return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def dilated_output_padding_case(rng: np.random.Generator, *, valid: bool = True) -> dict:
+    """A ``conv_transpose_output_size`` case with dilation 2..3 and stride 1..2, and an
+    ``output_padding`` below ``max(stride, dilation)`` (PyTorch's rule) but, where the
+    stride is 1, above 0 and so not below the stride; or with ``valid=False``, at or above
+    that bound."""
+    while True:
+        case = {"size": draw(rng, 1, 12), "kernel_size": draw(rng, 1, 5),
+                "stride": draw(rng, 1, 2), "dilation": draw(rng, 2, 3)}
+        bound = max(case["stride"], case["dilation"])
+        case["output_padding"] = draw(rng, 1, bound - 1) if valid else \
+            draw(rng, bound, bound + 2)
+        if transpose_size_formula(**case) >= 1:
+            return case
 
 
 def torch_transpose_size(case: dict) -> int:
@@ -387,8 +422,18 @@ def check_value_errors(student, function: str, cases: list[tuple[dict, tuple[str
                       case=f"{function}({describe(case)})", names=names, **case)
 
 
+#: The bad values a non-positive argument takes, each in turn: 0 first, so that every
+#: family tries it whatever the draw (``stride or default`` takes 0 for "not given").
+NON_POSITIVE = (0, -1, -3, -2)
+
+
 def non_positive_cases(rng: np.random.Generator, valid_cases: list[dict],
                        arguments: tuple[str, ...]) -> list[tuple[dict, tuple[str, ...]]]:
-    """Each valid case with one of ``arguments``, in turn, set to a value in -3..0."""
-    return [({**case, arguments[i % len(arguments)]: draw(rng, -3, 0)},
-             (arguments[i % len(arguments)],)) for i, case in enumerate(valid_cases)]
+    """Each valid case with one of ``arguments``, in turn, set to a value of
+    ``NON_POSITIVE``, in turn: with as many cases as arguments, each argument tries 0."""
+    cases = []
+    for i, case in enumerate(valid_cases):
+        name = arguments[i % len(arguments)]
+        value = NON_POSITIVE[(i // len(arguments)) % len(NON_POSITIVE)]
+        cases.append(({**case, name: value}, (name,)))
+    return cases

@@ -20,6 +20,7 @@ from autograder.suites.a01_output_size.cases import (
     coin,
     conv2d_case,
     dense_case,
+    dilated_output_padding_case,
     draw,
     draw_padding,
     non_positive_cases,
@@ -27,12 +28,14 @@ from autograder.suites.a01_output_size.cases import (
     pick,
     picks,
     pool_case,
+    pool_pair_case,
     same_case,
     torch_conv2d_macs,
     torch_conv2d_shape,
     torch_conv_size,
     torch_dense_params,
     torch_num_params,
+    torch_pool_pair_size,
     torch_pool_size,
     torch_transpose_size,
     transpose_case,
@@ -202,6 +205,13 @@ def test_pool_invalid(student, rng):
     check_value_errors(student, "pool_output_size", cases)
 
 
+@graded("pool_output_size")
+def test_pool_padding_pairs(student, rng):
+    "padding=(before, after) with before != after"
+    cases = [pool_pair_case(rng) for _ in range(N_CASES)]
+    check_cases(student, "pool_output_size", cases, torch_pool_pair_size)
+
+
 @graded("pool_output_size", kind="errors")
 def test_pool_window_too_large(student, rng):
     "ValueError naming kernel_size or padding for a window larger than the padded input"
@@ -238,6 +248,21 @@ def test_transpose_dilation(student, rng):
     "dilation > 1, with or without stride and padding"
     cases = [transpose_case(rng, strided=coin(rng), dilated=True) for _ in range(N_CASES)]
     check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
+
+
+@graded("conv_transpose_output_size")
+def test_transpose_output_padding_below_dilation(student, rng):
+    "dilation > 1 and output_padding > 0, even where the stride is 1"
+    cases = [dilated_output_padding_case(rng) for _ in range(N_CASES)]
+    check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
+
+
+@graded("conv_transpose_output_size", kind="errors")
+def test_transpose_output_padding_too_large(student, rng):
+    "ValueError naming output_padding when it is not below max(stride, dilation)"
+    cases = [(dilated_output_padding_case(rng, valid=False), ("output_padding",))
+             for _ in range(N_CASES)]
+    check_value_errors(student, "conv_transpose_output_size", cases)
 
 
 @graded("conv_transpose_output_size", kind="errors")
