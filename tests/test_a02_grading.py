@@ -30,6 +30,19 @@ FORWARD_START = ("    geometry = _conv2d_geometry(x.shape, w.shape, stride, padd
 #: Buggy submissions: student id -> (edits of the reference's source, functions that lose
 #: points, and the conv2d_backward tests that lose them: "dx", "dw", "db" or "invalid").
 MUTANTS = {
+    "depthwise_fast_path_forgets_padding": (
+        {FORWARD_START: "    if groups == x.shape[1] > 1 and w.shape[1] == 1:\n"
+                        "        padding = 0\n" + FORWARD_START},
+        {FORWARD}, set()),
+    "one_by_one_fast_path_forgets_stride": (
+        {FORWARD_START: "    if w.shape[2:] == (1, 1):\n        stride = 1\n" + FORWARD_START},
+        {FORWARD}, set()),
+    "depthwise_dx_cropped_on_the_wrong_side": (
+        {"return dx[:, :, ph:ph + h, pw:pw + w_size]":
+         "if geometry.groups > 1 and w.shape[1] == 1:\n"
+         "        return dx[:, :, 2 * ph:2 * ph + h, 2 * pw:2 * pw + w_size]\n"
+         "    return dx[:, :, ph:ph + h, pw:pw + w_size]"},
+        {BACKWARD}, {"dx"}),
     "float32_result_for_float64_inputs": (
         {"        out += b.reshape(1, filters, 1, 1)\n    return out\n":
          "        out += b.reshape(1, filters, 1, 1)\n    return out.astype(np.float32)\n"},

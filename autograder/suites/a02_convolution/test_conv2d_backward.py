@@ -15,15 +15,15 @@ from autograder.suites.a02_convolution.cases import (
     ConvCase,
     check_close,
     check_value_errors,
+    chosen,
     expected_backward,
     in_both_dtypes,
     output_shape,
 )
 
 GRADIENTS = ("dx", "dw", "db")
-DB_CASES = [case for case in CONV_CASES if case.id in (
-    "3x3, defaults", "stride 3, rows left over", "padding (2, 1)", "groups 2", "batch of one",
-    "stride, padding, dilation and groups")]
+DB_CASES = chosen(CONV_CASES, "3x3, defaults", "stride 3, rows left over", "padding (2, 1)",
+                  "groups 2", "batch of one", "stride, padding, dilation and groups")
 
 
 def check_gradient(student, reference, rng, case: ConvCase, dtype, name: str) -> None:

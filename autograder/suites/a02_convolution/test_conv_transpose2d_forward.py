@@ -11,6 +11,7 @@ from autograder.suites.a02_convolution.cases import (
     TRANSPOSE_FLOAT32_CASES,
     check_close,
     check_value_errors,
+    chosen,
     expected_transpose,
     ids,
     in_both_dtypes,
@@ -22,8 +23,8 @@ SMALL = np.array([[0, 1], [2, 3]], dtype=np.float64)
 SPREAD = {1: [[0, 0, 1], [0, 4, 6], [4, 12, 9]],
           2: [[0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]]}
 
-NO_BIAS_CASES = [case for case in TRANSPOSE_CASES if case.id in (
-    "stride 2, output_padding 1", "stride, padding and output_padding")]
+NO_BIAS_CASES = chosen(TRANSPOSE_CASES, "stride 2, output_padding 1",
+                       "stride, padding and output_padding")
 OUTPUT_PADDING_NAMES = ("output_padding", "output padding")
 
 
