@@ -96,6 +96,12 @@ def overlapping(rng):
             Case(normal(rng, (1, 2, 8, 9)), 4, (1, 3))]
 
 
+def gaps_between_windows(rng):
+    return [Case(normal(rng, (2, 3, 9, 9)), 2, 3),                 # rows and columns skipped
+            Case(normal(rng, (2, 2, 11, 8)), (2, 1), (4, 3), (1, 0)),
+            Case(normal(rng, (1, 2, 10, 10)), 3, 4, 1)]
+
+
 def padded_all_negative(rng):
     return [Case(all_negative(rng, (2, 3, 7, 7)), 3, 2, 1),
             Case(all_negative(rng, (2, 2, 5, 6)), 2, 2, 1),
@@ -142,6 +148,7 @@ def float32(rng):
 MAX_FAMILIES = {
     "non-overlapping windows": non_overlapping,
     "overlapping windows (stride < kernel)": overlapping,
+    "gaps between windows (stride > kernel)": gaps_between_windows,
     "padding, all inputs negative": padded_all_negative,
     "ties after a ReLU": ties_after_relu,
     "default stride": default_stride,
@@ -153,6 +160,7 @@ MAX_FAMILIES = {
 AVG_FAMILIES = {
     "non-overlapping windows": non_overlapping,
     "overlapping windows (stride < kernel)": overlapping,
+    "gaps between windows (stride > kernel)": gaps_between_windows,
     "padding counts in the mean": padded,
     "default stride": default_stride,
     "non-square kernel, stride and padding": non_square,
