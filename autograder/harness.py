@@ -26,6 +26,27 @@ import numpy as np
 import pytest
 
 from autograder.student import StudentRaised
+from cnnlab.course import FLOAT64
+
+
+class OraclesDisagree(RuntimeError):
+    """The reference solution and the independent oracle (PyTorch) give different answers:
+    the grader is wrong, not the student, and the plugin reports a grader error."""
+
+
+def confirmed(oracle_value, reference_value, *, what: str):
+    """``oracle_value``, once the reference solution agrees with it (float64 tolerance of
+    the manifest, or exactly for anything not an array); ``OraclesDisagree`` otherwise.
+    Every suite passes its expected values through here, so neither the reference nor the
+    oracle is trusted alone."""
+    if isinstance(oracle_value, np.ndarray):
+        agree = np.shape(reference_value) == oracle_value.shape and np.allclose(
+            reference_value, oracle_value, rtol=FLOAT64.rtol, atol=FLOAT64.atol)
+    else:
+        agree = reference_value == oracle_value
+    if not agree:
+        raise OraclesDisagree(f"the reference and PyTorch disagree on {what}")
+    return oracle_value
 
 
 def graded(function: str, weight: float = 1.0, kind: str = "cases"):

@@ -85,3 +85,13 @@ def test_the_seed_in_a_failure_replays_the_same_inputs(tmp_path, broken_global):
     assert failed and all(f"(seed {seed})" in t["output"] for t in failed)
     replayed = run_suite(tmp_path, broken_global, "--seed", str(seed))
     assert [t["output"] for t in replayed["tests"]] == [t["output"] for t in first["tests"]]
+
+
+def test_a_reference_that_disagrees_with_pytorch_is_a_grader_error(
+        tmp_path, monkeypatch, broken_global):
+    make_submission(tmp_path, "solutions", A03, append=BROKEN_GLOBAL)
+    monkeypatch.setattr(course, "SOLUTIONS_DIR", tmp_path / "solutions")
+    results = run_suite(tmp_path, broken_global)
+    assert results["extra_data"]["status"] == "grader error"
+    disagreeing = [t for t in results["tests"] if "disagree" in t["output"]]
+    assert disagreeing and all(function_of(t) == GLOBAL for t in disagreeing)

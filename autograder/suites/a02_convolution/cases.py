@@ -3,8 +3,8 @@
 A case fixes shapes and keyword arguments; the inputs are drawn fresh from the test's ``rng``
 (standard normal). The expected answer comes from PyTorch in float64 (``conv2d`` and autograd,
 ``conv_transpose2d``), cross-checked against the reference solution: where the two disagree
-the grader is wrong, not the student, so that is raised as a ``GraderError``, which the
-plugin reports as a grader error.
+the grader is wrong, not the student (``harness.confirmed`` raises ``OraclesDisagree``, which
+the plugin reports as a grader error).
 
 Sizes are small on purpose: a plain six-nested-loop implementation must pass every test well
 within the per-call limit (see ``examples/submitted/alice/a02_convolution/convolution.py``).
@@ -19,7 +19,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.harness import WINDOW_NAMES, assert_array_close, assert_raises, describe
+from autograder.harness import (
+    WINDOW_NAMES,
+    assert_array_close,
+    assert_raises,
+    confirmed,
+    describe,
+)
 from cnnlab.course import get_assignment
 
 # The oracles' tensors are tiny: one thread spares each call the start-up of a thread pool,
@@ -30,10 +36,6 @@ A02 = get_assignment("a02_convolution")
 
 #: Names a message may use for the kernel when it does not fit the padded input.
 KERNEL_NAMES = (*WINDOW_NAMES, "w")
-
-
-class GraderError(RuntimeError):
-    """The oracles disagree: PyTorch and the reference give different answers."""
 
 
 @dataclass(frozen=True)
@@ -199,27 +201,19 @@ def torch_conv_transpose2d(x, w, b, kwargs: dict) -> np.ndarray:
     return F.conv_transpose2d(_tensor(x), _tensor(w), _tensor(b), **plain).numpy()
 
 
-def confirmed(torch_value: np.ndarray, reference_value: np.ndarray, what: str) -> np.ndarray:
-    """``torch_value``, once the reference agrees with it; ``GraderError`` otherwise."""
-    if (np.shape(reference_value) != torch_value.shape
-            or not np.allclose(reference_value, torch_value, rtol=1e-9, atol=1e-9)):
-        raise GraderError(f"the reference and PyTorch disagree on {what}")
-    return torch_value
-
-
 def expected_forward(reference, case: ConvCase, x, w, b) -> np.ndarray:
     """What ``conv2d_forward(x, w, b, **case.kwargs)`` must return, in float64."""
     x, w, b = (None if a is None else a.astype(np.float64) for a in (x, w, b))
     return confirmed(torch_conv2d(x, w, b, case.kwargs),
                      reference.conv2d_forward(x, w, b, **case.kwargs),
-                     f"conv2d_forward({case.describe()})")
+                     what=f"conv2d_forward({case.describe()})")
 
 
 def expected_backward(reference, case: ConvCase, dout, x, w) -> tuple[np.ndarray, ...]:
     """What ``conv2d_backward(dout, x, w, **case.kwargs)`` must return, in float64."""
     dout, x, w = (a.astype(np.float64) for a in (dout, x, w))
     ours = reference.conv2d_backward(dout, x, w, **case.kwargs)
-    return tuple(confirmed(theirs, mine, f"{name} of conv2d_backward({case.describe()})")
+    return tuple(confirmed(theirs, mine, what=f"{name} of conv2d_backward({case.describe()})")
                  for name, theirs, mine in zip(("dx", "dw", "db"),
                                                torch_conv2d_grads(dout, x, w, case.kwargs),
                                                ours, strict=True))
@@ -230,7 +224,7 @@ def expected_transpose(reference, case: ConvCase, x, w, b) -> np.ndarray:
     x, w, b = (None if a is None else a.astype(np.float64) for a in (x, w, b))
     return confirmed(torch_conv_transpose2d(x, w, b, case.kwargs),
                      reference.conv_transpose2d_forward(x, w, b, **case.kwargs),
-                     f"conv_transpose2d_forward({case.describe()})")
+                     what=f"conv_transpose2d_forward({case.describe()})")
 
 
 def output_shape(case: ConvCase) -> tuple[int, ...]:

@@ -18,7 +18,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.harness import WINDOW_NAMES, assert_array_close, assert_raises, describe
+from autograder.harness import (
+    WINDOW_NAMES,
+    assert_array_close,
+    assert_raises,
+    confirmed,
+    describe,
+)
 from cnnlab.course import get_assignment
 
 A03 = get_assignment("a03_pooling")
@@ -210,19 +216,29 @@ def pytorch_global_avg_pool(x: np.ndarray) -> np.ndarray:
 # -- checks -----------------------------------------------------------------------------
 
 
-def check_forward(student_forward, kind: str, family, rng: np.random.Generator) -> None:
-    """The student's forward pass against PyTorch on every case of ``family``."""
+def check_forward(student, reference, kind: str, family, rng: np.random.Generator) -> None:
+    """The student's ``<kind>_pool2d_forward`` against PyTorch (confirmed by the reference)
+    on every case of ``family``."""
+    function = f"{kind}_pool2d_forward"
     for case in family(rng):
         expected, _, _ = pytorch_forward_backward(kind, case, rng)
-        actual = student_forward(case.x, **case.options())
+        x64 = case.x.astype(np.float64)
+        confirmed(expected, getattr(reference, function)(x64, **case.options()),
+                  what=f"{function}({case.label()})")
+        actual = getattr(student, function)(case.x, **case.options())
         assert_array_close(actual, expected, case=case.label(), **case.tolerances)
 
 
-def check_backward(student_backward, kind: str, family, rng: np.random.Generator) -> None:
-    """The student's backward pass against PyTorch's autograd on every case of ``family``."""
+def check_backward(student, reference, kind: str, family, rng: np.random.Generator) -> None:
+    """The student's ``<kind>_pool2d_backward`` against PyTorch's autograd (confirmed by
+    the reference) on every case of ``family``."""
+    function = f"{kind}_pool2d_backward"
     for case in family(rng):
         _, dout, expected = pytorch_forward_backward(kind, case, rng)
-        actual = student_backward(dout, case.x, **case.options())
+        confirmed(expected, getattr(reference, function)(
+            dout.astype(np.float64), case.x.astype(np.float64), **case.options()),
+            what=f"{function}({case.label()})")
+        actual = getattr(student, function)(dout, case.x, **case.options())
         assert_array_close(actual, expected, case=f"dx for {case.label()}", **case.tolerances)
 
 
