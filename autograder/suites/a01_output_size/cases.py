@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from autograder.harness import WINDOW_NAMES, assert_raises, assert_same, describe
+from autograder.harness import WINDOW_NAMES, assert_raises, assert_same, confirmed, describe
 from autograder.student import StudentError
 
 #: Cases drawn per family.
@@ -33,18 +33,21 @@ TOO_LARGE = (*WINDOW_NAMES, "padding")
 # -- running cases ----------------------------------------------------------------------
 
 
-def check_cases(student, function: str, cases: list[dict], oracle) -> None:
+def check_cases(student, reference, function: str, cases: list[dict], oracle) -> None:
     """Call ``student.<function>(**case)`` for every case; the first wrong answer fails.
 
-    The failure message names the call, then what differs (or what the call raised).
+    The expected answer is the ``oracle``'s (PyTorch's shape inference), confirmed by the
+    reference solution. The failure message names the call, then what differs (or what
+    the call raised).
     """
     for case in cases:
         call = f"{function}({describe(case)})"
+        expected = confirmed(oracle(case), getattr(reference, function)(**case), what=call)
         try:
             actual = getattr(student, function)(**case)
         except StudentError as error:
             raise AssertionError(f"{call}: {error.feedback}") from None
-        assert_same(actual, oracle(case), case=call)
+        assert_same(actual, expected, case=call)
 
 
 def draw(rng: np.random.Generator, low: int, high: int) -> int:

@@ -53,62 +53,62 @@ def strided_axis_case(rng, *, padding_form="none", dilated=False, exact=True) ->
 
 
 @graded("conv_output_size")
-def test_conv_basic(student, rng):
+def test_conv_basic(student, reference, rng):
     "stride 1, no padding"
-    check_cases(student, "conv_output_size", cases_of(axis_case, rng), torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases_of(axis_case, rng), torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_stride_rounding(student, rng):
+def test_conv_stride_rounding(student, reference, rng):
     "a stride that leaves pixels over (rounding down)"
     cases = cases_of(strided_axis_case, rng, exact=False)
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_symmetric_padding(student, rng):
+def test_conv_symmetric_padding(student, reference, rng):
     "int padding, with and without stride"
     cases = cases_of(strided_axis_case, rng, padding_form="int")
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_padding_pair(student, rng):
+def test_conv_padding_pair(student, reference, rng):
     "(before, after) padding pairs"
     cases = cases_of(strided_axis_case, rng, padding_form="pair")
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_same_and_valid(student, rng):
+def test_conv_same_and_valid(student, reference, rng):
     "'valid' padding, and 'same' with stride 1"
     cases = [same_case(rng, strided=False) if coin(rng)
              else {**strided_axis_case(rng), "padding": "valid"} for _ in range(N_CASES)]
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_same_strided(student, rng):
+def test_conv_same_strided(student, reference, rng):
     "'same' padding with stride > 1: ceil(size / stride)"
     cases = cases_of(same_case, rng, strided=True)
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_dilation(student, rng):
+def test_conv_dilation(student, reference, rng):
     "dilation > 1, with stride and int padding"
     cases = [strided_axis_case(rng, padding_form=form, dilated=True)
              for form in picks(rng, ("none", "int"))]
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size")
-def test_conv_numpy_integers(student, rng):
+def test_conv_numpy_integers(student, reference, rng):
     "numpy integers as arguments"
     cases = [{name: np.int64(value) for name, value in
               strided_axis_case(rng, padding_form="int").items()}
              for _ in range(N_CASES)]
-    check_cases(student, "conv_output_size", cases, torch_conv_size)
+    check_cases(student, reference, "conv_output_size", cases, torch_conv_size)
 
 
 @graded("conv_output_size", kind="errors")
@@ -157,42 +157,42 @@ def test_conv_dilated_window_too_large(student, rng):
 
 
 @graded("pool_output_size")
-def test_pool_default_stride(student, rng):
+def test_pool_default_stride(student, reference, rng):
     "stride defaults to kernel_size (windows that tile the input)"
     cases = cases_of(pool_case, rng, default_stride=True)
-    check_cases(student, "pool_output_size", cases, torch_pool_size)
+    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
 
 
 @graded("pool_output_size")
-def test_pool_stride_and_padding(student, rng):
+def test_pool_stride_and_padding(student, reference, rng):
     "explicit stride and padding, windows that fit exactly, either ceil_mode"
     cases = [pool_case(rng, padded=coin(rng), ceil_mode=coin(rng)) for _ in range(N_CASES)]
-    check_cases(student, "pool_output_size", cases, torch_pool_size)
+    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
 
 
 @graded("pool_output_size")
-def test_pool_floor(student, rng):
+def test_pool_floor(student, reference, rng):
     "ceil_mode=False drops a last window that does not fit"
     cases = [pool_case(rng, default_stride=fit == "partial" and coin(rng), padded=coin(rng),
                        ceil_mode=False if coin(rng) else None, fit=fit)
              for fit in picks(rng, ("partial", "drop"))]
-    check_cases(student, "pool_output_size", cases, torch_pool_size)
+    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
 
 
 @graded("pool_output_size")
-def test_pool_ceil_mode(student, rng):
+def test_pool_ceil_mode(student, reference, rng):
     "ceil_mode=True keeps a partial last window"
     cases = [pool_case(rng, default_stride=coin(rng), padded=coin(rng), ceil_mode=True,
                        fit="partial") for _ in range(N_CASES)]
-    check_cases(student, "pool_output_size", cases, torch_pool_size)
+    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
 
 
 @graded("pool_output_size")
-def test_pool_ceil_mode_drops_window_in_padding(student, rng):
+def test_pool_ceil_mode_drops_window_in_padding(student, reference, rng):
     "ceil_mode=True drops a last window that would start in the right padding"
     cases = [pool_case(rng, padded=coin(rng), ceil_mode=True, fit="drop")
              for _ in range(N_CASES)]
-    check_cases(student, "pool_output_size", cases, torch_pool_size)
+    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
 
 
 @graded("pool_output_size", kind="errors")
@@ -206,10 +206,10 @@ def test_pool_invalid(student, rng):
 
 
 @graded("pool_output_size")
-def test_pool_padding_pairs(student, rng):
+def test_pool_padding_pairs(student, reference, rng):
     "padding=(before, after) with before != after"
     cases = [pool_pair_case(rng) for _ in range(N_CASES)]
-    check_cases(student, "pool_output_size", cases, torch_pool_pair_size)
+    check_cases(student, reference, "pool_output_size", cases, torch_pool_pair_size)
 
 
 @graded("pool_output_size", kind="errors")
@@ -230,31 +230,31 @@ def test_pool_window_too_large(student, rng):
 
 
 @graded("conv_transpose_output_size")
-def test_transpose_basic(student, rng):
+def test_transpose_basic(student, reference, rng):
     "stride 1, no padding"
     cases = cases_of(transpose_case, rng, strided=False, dilated=False)
-    check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
+    check_cases(student, reference, "conv_transpose_output_size", cases, torch_transpose_size)
 
 
 @graded("conv_transpose_output_size")
-def test_transpose_stride_padding(student, rng):
+def test_transpose_stride_padding(student, reference, rng):
     "stride, padding and output_padding"
     cases = cases_of(transpose_case, rng, strided=True, dilated=False)
-    check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
+    check_cases(student, reference, "conv_transpose_output_size", cases, torch_transpose_size)
 
 
 @graded("conv_transpose_output_size")
-def test_transpose_dilation(student, rng):
+def test_transpose_dilation(student, reference, rng):
     "dilation > 1, with or without stride and padding"
     cases = [transpose_case(rng, strided=coin(rng), dilated=True) for _ in range(N_CASES)]
-    check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
+    check_cases(student, reference, "conv_transpose_output_size", cases, torch_transpose_size)
 
 
 @graded("conv_transpose_output_size")
-def test_transpose_output_padding_below_dilation(student, rng):
+def test_transpose_output_padding_below_dilation(student, reference, rng):
     "dilation > 1 and output_padding > 0, even where the stride is 1"
     cases = [dilated_output_padding_case(rng) for _ in range(N_CASES)]
-    check_cases(student, "conv_transpose_output_size", cases, torch_transpose_size)
+    check_cases(student, reference, "conv_transpose_output_size", cases, torch_transpose_size)
 
 
 @graded("conv_transpose_output_size", kind="errors")
@@ -300,81 +300,82 @@ def test_shape_course_example(student):
 
 
 @graded("conv2d_output_shape")
-def test_shape_basic(student, rng):
+def test_shape_basic(student, reference, rng):
     "(C, H, W) input, square kernel, stride 1, no padding"
-    check_cases(student, "conv2d_output_shape", cases_of(conv2d_case, rng), torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases_of(conv2d_case, rng),
+                torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_batch(student, rng):
+def test_shape_batch(student, reference, rng):
     "(N, C, H, W) input keeps N"
     cases = [conv2d_case(rng, batch=True, stride=coin(rng), padding=form)
              for form in picks(rng, ("none", "int"))]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_non_square(student, rng):
+def test_shape_non_square(student, reference, rng):
     "(height, width) pairs for kernel_size and stride"
     cases = [conv2d_case(rng, batch=coin(rng), square=False, stride=True)
              for _ in range(N_CASES)]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_padding_int_or_hw(student, rng):
+def test_shape_padding_int_or_hw(student, reference, rng):
     "padding as an int or (ph, pw)"
     cases = [conv2d_case(rng, square=coin(rng), stride=coin(rng), padding=form)
              for form in picks(rng, ("int", "hw"))]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_padding_pairs(student, rng):
+def test_shape_padding_pairs(student, reference, rng):
     "padding as ((top, bottom), (left, right))"
     cases = [conv2d_case(rng, batch=coin(rng), square=coin(rng), stride=coin(rng),
                          padding="pairs") for _ in range(N_CASES)]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_same_and_valid(student, rng):
+def test_shape_same_and_valid(student, reference, rng):
     "'valid' padding, and 'same' with stride 1"
     cases = [conv2d_case(rng, batch=coin(rng), square=coin(rng), padding="same",
                          dilation=coin(rng)) if coin(rng)
              else conv2d_case(rng, square=coin(rng), stride=coin(rng), padding="valid")
              for _ in range(N_CASES)]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_same_strided(student, rng):
+def test_shape_same_strided(student, reference, rng):
     "'same' padding with strides > 1"
     cases = [conv2d_case(rng, batch=coin(rng), square=coin(rng), stride=True, padding="same",
                          exact=False) for _ in range(N_CASES)]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_stride_rounding(student, rng):
+def test_shape_stride_rounding(student, reference, rng):
     "strides that leave pixels over (rounding down)"
     cases = [conv2d_case(rng, batch=coin(rng), square=coin(rng), stride=True,
                          padding=form, exact=False)
              for form in picks(rng, ("none", "int", "hw"))]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_dilation(student, rng):
+def test_shape_dilation(student, reference, rng):
     "dilation, an int or (height, width)"
     cases = [conv2d_case(rng, batch=coin(rng), square=coin(rng), stride=coin(rng),
                          padding=form, dilation=True)
              for form in picks(rng, ("none", "int", "hw"))]
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape")
-def test_shape_numpy_integers(student, rng):
+def test_shape_numpy_integers(student, reference, rng):
     "numpy integers in input_shape and as arguments"
     cases = []
     for _ in range(N_CASES):
@@ -382,7 +383,7 @@ def test_shape_numpy_integers(student, rng):
         case = {name: tuple(np.int64(v) for v in value) if name == "input_shape"
                 else np.int64(value) for name, value in case.items()}
         cases.append(case)
-    check_cases(student, "conv2d_output_shape", cases, torch_conv2d_shape)
+    check_cases(student, reference, "conv2d_output_shape", cases, torch_conv2d_shape)
 
 
 @graded("conv2d_output_shape", kind="errors")
@@ -414,24 +415,24 @@ def test_params_course_example(student):
 
 
 @graded("conv2d_num_params")
-def test_params_bias(student, rng):
+def test_params_bias(student, reference, rng):
     "with bias (given or by default), square and (KH, KW) kernels"
     cases = [params_case(rng, bias=True if coin(rng) else None) for _ in range(N_CASES)]
-    check_cases(student, "conv2d_num_params", cases, torch_num_params)
+    check_cases(student, reference, "conv2d_num_params", cases, torch_num_params)
 
 
 @graded("conv2d_num_params")
-def test_params_no_bias(student, rng):
+def test_params_no_bias(student, reference, rng):
     "bias=False"
     cases = cases_of(params_case, rng, bias=False)
-    check_cases(student, "conv2d_num_params", cases, torch_num_params)
+    check_cases(student, reference, "conv2d_num_params", cases, torch_num_params)
 
 
 @graded("conv2d_num_params")
-def test_params_groups(student, rng):
+def test_params_groups(student, reference, rng):
     "groups > 1, depthwise included"
     cases = cases_of(params_case, rng, groups=True)
-    check_cases(student, "conv2d_num_params", cases, torch_num_params)
+    check_cases(student, reference, "conv2d_num_params", cases, torch_num_params)
 
 
 @graded("conv2d_num_params", kind="errors")
@@ -451,17 +452,17 @@ def test_params_invalid(student, rng):
 
 
 @graded("dense_equivalent_num_params")
-def test_dense_bias(student, rng):
+def test_dense_bias(student, reference, rng):
     "with bias (given or by default)"
     cases = [dense_case(rng, bias=True if coin(rng) else None) for _ in range(N_CASES)]
-    check_cases(student, "dense_equivalent_num_params", cases, torch_dense_params)
+    check_cases(student, reference, "dense_equivalent_num_params", cases, torch_dense_params)
 
 
 @graded("dense_equivalent_num_params")
-def test_dense_no_bias(student, rng):
+def test_dense_no_bias(student, reference, rng):
     "bias=False"
     cases = cases_of(dense_case, rng, bias=False)
-    check_cases(student, "dense_equivalent_num_params", cases, torch_dense_params)
+    check_cases(student, reference, "dense_equivalent_num_params", cases, torch_dense_params)
 
 
 @graded("dense_equivalent_num_params", kind="errors")
@@ -488,42 +489,42 @@ def test_macs_course_example(student):
 
 
 @graded("conv2d_macs")
-def test_macs_basic(student, rng):
+def test_macs_basic(student, reference, rng):
     "stride 1, no padding"
     cases = [conv2d_case(rng, square=coin(rng)) for _ in range(N_CASES)]
-    check_cases(student, "conv2d_macs", cases, torch_conv2d_macs)
+    check_cases(student, reference, "conv2d_macs", cases, torch_conv2d_macs)
 
 
 @graded("conv2d_macs")
-def test_macs_stride_padding(student, rng):
+def test_macs_stride_padding(student, reference, rng):
     "strides and paddings that fit exactly, 'same' with stride 1"
     cases = [conv2d_case(rng, square=coin(rng), stride=form != "same", padding=form)
              for form in picks(rng, ("int", "hw", "same"))]
-    check_cases(student, "conv2d_macs", cases, torch_conv2d_macs)
+    check_cases(student, reference, "conv2d_macs", cases, torch_conv2d_macs)
 
 
 @graded("conv2d_macs")
-def test_macs_stride_rounding(student, rng):
+def test_macs_stride_rounding(student, reference, rng):
     "strides that leave pixels over, 'same' with strides > 1"
     cases = [conv2d_case(rng, square=coin(rng), stride=True, padding=form, exact=False)
              for form in picks(rng, ("none", "int", "same"))]
-    check_cases(student, "conv2d_macs", cases, torch_conv2d_macs)
+    check_cases(student, reference, "conv2d_macs", cases, torch_conv2d_macs)
 
 
 @graded("conv2d_macs")
-def test_macs_groups(student, rng):
+def test_macs_groups(student, reference, rng):
     "groups > 1"
     cases = [conv2d_case(rng, square=coin(rng), stride=coin(rng), padding="int",
                          groups=draw(rng, 2, 4)) for _ in range(N_CASES)]
-    check_cases(student, "conv2d_macs", cases, torch_conv2d_macs)
+    check_cases(student, reference, "conv2d_macs", cases, torch_conv2d_macs)
 
 
 @graded("conv2d_macs")
-def test_macs_dilation(student, rng):
+def test_macs_dilation(student, reference, rng):
     "dilation, an int or (height, width)"
     cases = [conv2d_case(rng, square=coin(rng), stride=coin(rng), padding="int",
                          dilation=True) for _ in range(N_CASES)]
-    check_cases(student, "conv2d_macs", cases, torch_conv2d_macs)
+    check_cases(student, reference, "conv2d_macs", cases, torch_conv2d_macs)
 
 
 @graded("conv2d_macs", kind="errors")
