@@ -88,11 +88,6 @@ MUTANTS = {
     "output_padding_checked_against_stride_only": (
         {"if output_padding >= max(stride, dilation):": "if output_padding >= stride:"},
         "conv_transpose_output_size"),
-    "pool_padding_pair_read_as_before_twice": (
-        {"    stride = kernel_size if stride is None else _check_int(stride, \"stride\")\n":
-         "    stride = kernel_size if stride is None else _check_int(stride, \"stride\")\n"
-         "    padding = padding if isinstance(padding, int) else (padding[0], padding[0])\n"},
-        "pool_output_size"),
     "stride_zero_taken_for_one": (
         {"    stride = _check_int(stride, \"stride\")\n    dilation":
          "    stride = _check_int(stride or 1, \"stride\")\n    dilation"},

@@ -205,26 +205,6 @@ def pool_fit(size: int, kernel_size: int, stride: int, padding: int) -> str:
     return "drop" if last_start >= size + padding else "partial"
 
 
-def pool_pair_case(rng: np.random.Generator) -> dict:
-    """A ``pool_output_size`` case with ``padding=(before, after)``, each side at most half
-    the kernel, the two sides different, and ``ceil_mode`` off."""
-    while True:
-        kernel = draw(rng, 2, 6)
-        before, after = draw(rng, 0, kernel // 2), draw(rng, 0, kernel // 2)
-        case = {"size": draw(rng, 1, 30), "kernel_size": kernel, "stride": draw(rng, 1, 4),
-                "padding": (before, after)}
-        if before != after and kernel <= case["size"] + before + after:
-            return case
-
-
-def torch_pool_pair_size(case: dict) -> int:
-    """The size PyTorch's ``max_pool1d`` gives once the input is padded by hand."""
-    before, after = case["padding"]
-    out = F.max_pool1d(meta(1, 1, case["size"] + before + after), case["kernel_size"],
-                       case["stride"])
-    return int(out.shape[-1])
-
-
 def torch_pool_size(case: dict) -> int:
     """``pool_output_size`` by PyTorch's ``max_pool1d`` on a meta input."""
     out = F.max_pool1d(meta(1, 1, case["size"]), case["kernel_size"], case.get("stride"),

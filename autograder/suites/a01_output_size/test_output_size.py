@@ -28,14 +28,12 @@ from autograder.suites.a01_output_size.cases import (
     pick,
     picks,
     pool_case,
-    pool_pair_case,
     same_case,
     torch_conv2d_macs,
     torch_conv2d_shape,
     torch_conv_size,
     torch_dense_params,
     torch_num_params,
-    torch_pool_pair_size,
     torch_pool_size,
     torch_transpose_size,
     transpose_case,
@@ -203,13 +201,6 @@ def test_pool_invalid(student, rng):
     cases[::4] = [({**case, "padding": -draw(rng, 1, 3)}, ("padding",))
                   for case in valid[::4]]
     check_value_errors(student, "pool_output_size", cases)
-
-
-@graded("pool_output_size")
-def test_pool_padding_pairs(student, reference, rng):
-    "padding=(before, after) with before != after"
-    cases = [pool_pair_case(rng) for _ in range(N_CASES)]
-    check_cases(student, reference, "pool_output_size", cases, torch_pool_pair_size)
 
 
 @graded("pool_output_size", kind="errors")
