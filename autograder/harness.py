@@ -61,6 +61,11 @@ def graded(function: str, weight: float = 1.0, kind: str = "cases"):
     return pytest.mark.graded(function=function, weight=weight, kind=kind)
 
 
+def plain(value):
+    """numpy integers (and tuples of them) as the Python ints PyTorch takes."""
+    return tuple(int(v) for v in value) if isinstance(value, tuple) else int(value)
+
+
 def describe(case: dict) -> str:
     """``{"size": 7, "stride": 2}`` -> ``"size=7, stride=2"``: a case as a reader writes it."""
     return ", ".join(f"{name}={value!r}" for name, value in case.items())

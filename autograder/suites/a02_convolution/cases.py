@@ -25,6 +25,7 @@ from autograder.harness import (
     assert_raises,
     confirmed,
     describe,
+    plain,
 )
 from cnnlab.course import get_assignment
 
@@ -170,11 +171,6 @@ TRANSPOSE_FLOAT32_CASES = chosen(TRANSPOSE_CASES, "3x3, defaults",
 # -- oracles ------------------------------------------------------------------------------
 
 
-def _plain(value):
-    """numpy integers (and tuples of them) as Python ints, as PyTorch wants them."""
-    return tuple(int(v) for v in value) if isinstance(value, tuple) else int(value)
-
-
 def _tensor(array: np.ndarray | None, grad: bool = False) -> torch.Tensor | None:
     if array is None:
         return None
@@ -183,22 +179,22 @@ def _tensor(array: np.ndarray | None, grad: bool = False) -> torch.Tensor | None
 
 def torch_conv2d(x, w, b, kwargs: dict) -> np.ndarray:
     """``F.conv2d`` in float64."""
-    plain = {name: _plain(value) for name, value in kwargs.items()}
-    return F.conv2d(_tensor(x), _tensor(w), _tensor(b), **plain).numpy()
+    arguments = {name: plain(value) for name, value in kwargs.items()}
+    return F.conv2d(_tensor(x), _tensor(w), _tensor(b), **arguments).numpy()
 
 
 def torch_conv2d_grads(dout, x, w, kwargs: dict) -> tuple[np.ndarray, ...]:
     """``(dx, dw, db)`` of ``F.conv2d`` by autograd, in float64."""
-    plain = {name: _plain(value) for name, value in kwargs.items()}
+    arguments = {name: plain(value) for name, value in kwargs.items()}
     tx, tw, tb = _tensor(x, True), _tensor(w, True), _tensor(np.zeros(w.shape[0]), True)
-    grads = torch.autograd.grad(F.conv2d(tx, tw, tb, **plain), (tx, tw, tb), _tensor(dout))
+    grads = torch.autograd.grad(F.conv2d(tx, tw, tb, **arguments), (tx, tw, tb), _tensor(dout))
     return tuple(g.numpy() for g in grads)
 
 
 def torch_conv_transpose2d(x, w, b, kwargs: dict) -> np.ndarray:
     """``F.conv_transpose2d`` in float64."""
-    plain = {name: _plain(value) for name, value in kwargs.items()}
-    return F.conv_transpose2d(_tensor(x), _tensor(w), _tensor(b), **plain).numpy()
+    arguments = {name: plain(value) for name, value in kwargs.items()}
+    return F.conv_transpose2d(_tensor(x), _tensor(w), _tensor(b), **arguments).numpy()
 
 
 def expected_forward(reference, case: ConvCase, x, w, b) -> np.ndarray:
@@ -231,8 +227,8 @@ def output_shape(case: ConvCase) -> tuple[int, ...]:
     """Shape of the convolution's output, for drawing ``dout``."""
     x = torch.empty(case.x_shape, device="meta")
     w = torch.empty(case.w_shape, device="meta")
-    plain = {name: _plain(value) for name, value in case.kwargs.items()}
-    return tuple(F.conv2d(x, w, **plain).shape)
+    arguments = {name: plain(value) for name, value in case.kwargs.items()}
+    return tuple(F.conv2d(x, w, **arguments).shape)
 
 
 # -- checks -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from autograder.harness import (
     assert_raises,
     confirmed,
     describe,
+    plain,
 )
 from cnnlab.course import get_assignment
 
@@ -185,11 +186,6 @@ def _pytorch_pool(kind: str):
     return lambda x, *args: F.avg_pool2d(x, *args, count_include_pad=True)
 
 
-def _plain(value):
-    """Numpy integers (and pairs of them) as the Python ints PyTorch takes."""
-    return tuple(int(v) for v in value) if isinstance(value, tuple) else int(value)
-
-
 def pytorch_forward_backward(kind: str, case: Case,
                              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray,
                                                                 np.ndarray]:
@@ -201,8 +197,8 @@ def pytorch_forward_backward(kind: str, case: Case,
     - dx: (N, C, H, W), the gradient with respect to x for that ``dout`` (autograd)
     """
     x = torch.from_numpy(case.x.astype(np.float64)).requires_grad_()
-    stride = None if case.stride is None else _plain(case.stride)
-    out = _pytorch_pool(kind)(x, _plain(case.kernel_size), stride, _plain(case.padding))
+    stride = None if case.stride is None else plain(case.stride)
+    out = _pytorch_pool(kind)(x, plain(case.kernel_size), stride, plain(case.padding))
     dout = rng.standard_normal(tuple(out.shape)).astype(case.x.dtype)
     out.backward(torch.from_numpy(dout.astype(np.float64)))
     return out.detach().numpy(), dout, x.grad.numpy()
