@@ -5,10 +5,37 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from autograder.grade import grade_class
-from cnnlab.course import EXAMPLES_DIR, get_assignment
+from autograder.sandbox import ISOLATION_ROOT, ISOLATION_USERNS, available_level
+from autograder.student import StudentModule
+from cnnlab.course import EXAMPLES_DIR, Assignment, get_assignment
+
+#: The isolation levels with a box, by the name ``CNNLAB_ISOLATION`` takes, and those this
+#: machine allows (the strongest it allows, and every weaker one).
+LEVELS = {"root": ISOLATION_ROOT, "userns": ISOLATION_USERNS}
+BOXED = [name for name, level in LEVELS.items()
+         if available_level() in LEVELS.values()
+         and list(LEVELS.values()).index(level) >= list(LEVELS.values()).index(available_level())]
+AS_ROOT = pytest.mark.skipif(available_level() != ISOLATION_ROOT,
+                             reason="needs the grader to run as root")
+
+
+def with_limits(assignment_id: str, **changes) -> Assignment:
+    """The assignment with some of its limits changed (``call_seconds=3``, ...)."""
+    base = get_assignment(assignment_id)
+    return replace(base, limits=replace(base.limits, **changes))
+
+
+def open_student(folder: Path, assignment: Assignment, source: str) -> StudentModule:
+    """``source`` as the assignment's module in ``folder``, opened as the grader opens it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{assignment.module}.py").write_text(source)
+    return StudentModule(assignment, folder)
 
 
 def make_submission(root: Path, student: str, assignment_id: str, *,

@@ -11,31 +11,21 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_sandbox import AS_ROOT, BOXED, LEVELS
+from support import AS_ROOT, BOXED, open_student, with_limits
 
 from autograder.sandbox import remove_tree
 from autograder.student import StudentError, StudentModule
-from cnnlab.course import get_assignment
 
 USERNS = pytest.mark.skipif("userns" not in BOXED,
                             reason="needs a machine that allows user namespaces")
 
 
-def _a02(**changes):
-    base = get_assignment("a02_convolution")
-    return replace(base, limits=replace(base.limits, **changes))
-
-
 def _open(folder: Path, source: str, **changes) -> StudentModule:
-    folder.mkdir(parents=True, exist_ok=True)
-    assignment = _a02(**changes)
-    (folder / f"{assignment.module}.py").write_text(source)
-    return StudentModule(assignment, folder)
+    return open_student(folder, with_limits("a02_convolution", **changes), source)
 
 
 # -- (b, c) a submission's wall-clock time is not bounded --------------------------------------
@@ -133,10 +123,6 @@ def conv2d_forward(x, w, b=None):
         student.close()
 
 
-@pytest.fixture(params=BOXED)
-def level(request, monkeypatch):
-    monkeypatch.setenv("CNNLAB_ISOLATION", request.param)
-    return LEVELS[request.param]
 
 
 # -- (f) resources of the whole box, where there are no cgroups (user namespace) ---------------

@@ -12,33 +12,20 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_sandbox import BOXED, LEVELS
+from support import open_student, with_limits
 
 from autograder.sandbox import remove_tree, sweep
 from autograder.student import GraderError, StudentError, StudentModule
 from cnnlab.course import REPO_ROOT, get_assignment
 
 
-def _a02(**changes):
-    base = get_assignment("a02_convolution")
-    return replace(base, limits=replace(base.limits, **changes))
-
-
 def _open(folder: Path, source: str, **changes) -> StudentModule:
-    folder.mkdir(parents=True, exist_ok=True)
-    assignment = _a02(**changes)
-    (folder / f"{assignment.module}.py").write_text(source)
-    return StudentModule(assignment, folder)
+    return open_student(folder, with_limits("a02_convolution", **changes), source)
 
 
-@pytest.fixture(params=BOXED)
-def level(request, monkeypatch):
-    monkeypatch.setenv("CNNLAB_ISOLATION", request.param)
-    return LEVELS[request.param]
 
 
 # -- (1, 7) machine code runs from writable memory, despite noexec ----------------------------

@@ -16,25 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import AS_ROOT, open_student, with_limits
 
 from autograder import sandbox
 from autograder.sandbox import (
     ISOLATION_LIMITS,
-    ISOLATION_ROOT,
-    ISOLATION_USERNS,
     WORKER_UID_BASE,
-    available_level,
 )
 from autograder.student import StudentError, StudentModule, StudentRaised
 from cnnlab.course import REPO_ROOT, Graded, get_assignment
-
-LEVELS = {"root": ISOLATION_ROOT, "userns": ISOLATION_USERNS}
-BOXED = [name for name, level in LEVELS.items()
-         if list(LEVELS.values()).index(level) >=
-         (list(LEVELS.values()).index(available_level()) if available_level() in
-          LEVELS.values() else len(LEVELS))]
-AS_ROOT = pytest.mark.skipif(available_level() != ISOLATION_ROOT,
-                             reason="needs the grader to run as root")
 
 MODULE = '''
 import os, signal, socket, subprocess, sys, time
@@ -213,25 +203,14 @@ def use_torch():
 def limits(assignment_id: str = "a02_convolution", **changes):
     """An assignment (a02, numpy only, by default) with shorter limits, grading every
     function of ``MODULE``."""
-    base = get_assignment(assignment_id)
+    shorter = with_limits(assignment_id, call_seconds=3, import_seconds=10,
+                          memory_bytes=2 * 1024**3, **changes)
     graded = tuple(Graded(name, 1) for name in re.findall(r"^def (\w+)", MODULE, re.M))
-    return replace(base, graded=graded + (Graded("total", 1), Graded("nothing_here", 1)),
-                   limits=replace(base.limits, call_seconds=3, import_seconds=10,
-                                  memory_bytes=2 * 1024**3, **changes))
+    return replace(shorter, graded=graded + (Graded("total", 1), Graded("nothing_here", 1)))
 
 
 def _open(folder: Path, assignment=None, source: str = MODULE) -> StudentModule:
-    folder.mkdir(exist_ok=True)
-    assignment = assignment or limits()
-    (folder / f"{assignment.module}.py").write_text(source)
-    return StudentModule(assignment, folder)
-
-
-@pytest.fixture(params=BOXED)
-def level(request, monkeypatch):
-    """Each isolation level with a box that this machine allows."""
-    monkeypatch.setenv("CNNLAB_ISOLATION", request.param)
-    return LEVELS[request.param]
+    return open_student(folder, assignment or limits(), source)
 
 
 @pytest.fixture
