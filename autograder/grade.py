@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grade_one import PARENT_ENV
+from autograder.results import STATUSES
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
@@ -57,7 +58,6 @@ PRINTED_TAIL_BYTES = 64 * 1024
 #: A ``results.json`` larger than this is not read.
 MAX_RESULTS_BYTES = 64 * 1024 * 1024
 CSV_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
-STATUSES = ("graded", "timeout", "crashed", "import error", "grader error")
 #: Names the output folder uses at its top level: no student id may take one of them.
 RESERVED_NAMES = frozenset({"grades.csv", "report.html", "logs"})
 UNSAFE_MESSAGE = (

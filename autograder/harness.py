@@ -144,6 +144,13 @@ def assert_raises(exception: type[BaseException], call, *args, case: str,
     raise AssertionError(f"{case}: expected {exception.__name__}, but it returned {value!r}")
 
 
+def check_value_errors(call, cases: list[tuple[str, tuple, dict, tuple[str, ...]]]) -> None:
+    """The table form of ``assert_raises``: each ``(what, args, kwargs, names)`` must make
+    ``call`` raise ``ValueError`` naming one of ``names``; the first that does not fails."""
+    for what, args, kwargs, names in cases:
+        assert_raises(ValueError, call, *args, case=what, names=names, **kwargs)
+
+
 def assert_array_close(actual, expected: np.ndarray, *, case: str, rtol: float = 1e-6,
                        atol: float = 1e-8) -> None:
     """Check a student's array against the expected one, in the manner of ``np.allclose``.

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: What happened to a submission as a whole (``grades.csv``'s status), most serious first.
+STATUSES = ("grader error", "import error", "crashed", "timeout", "graded")
 #: What can happen to one test, in words a report can count.
 OUTCOMES = ("passed", "wrong", "raised", "not implemented", "forbidden library", "missing",
             "timeout", "crashed", "not run", "grader error")

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from autograder import wire
+from autograder.results import STATUSES
 from autograder.sandbox import (
     BoxLimits,
     SandboxedWorker,
@@ -25,8 +26,6 @@ from autograder.sandbox import (
 )
 from cnnlab.course import FORBIDDEN_ARRAY_LIBRARIES, Assignment
 
-#: Status words for ``grades.csv``, most serious first.
-STATUSES = ("grader error", "import error", "crashed", "timeout", "graded")
 #: The most of any one text from the worker that reaches the feedback (characters).
 FEEDBACK_CHARS = 2000
 

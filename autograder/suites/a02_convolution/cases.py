@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from autograder.harness import (
     WINDOW_NAMES,
     assert_array_close,
-    assert_raises,
     confirmed,
     describe,
     plain,
@@ -238,9 +237,3 @@ def check_close(actual, expected: np.ndarray, *, case: str, dtype=np.float64) ->
     """``assert_array_close`` with the tolerance of the inputs' ``dtype``."""
     label = f"float32 inputs, {case}" if dtype == np.float32 else case
     assert_array_close(actual, expected, case=label, **A02.tolerance(np.dtype(dtype)))
-
-
-def check_value_errors(call, cases: list[tuple[str, tuple, dict, tuple[str, ...]]]) -> None:
-    """Each ``(what, args, kwargs, names)`` must raise ValueError naming one of ``names``."""
-    for what, args, kwargs, names in cases:
-        assert_raises(ValueError, call, *args, case=what, names=names, **kwargs)

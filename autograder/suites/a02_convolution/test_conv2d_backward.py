@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.harness import graded
+from autograder.harness import check_value_errors, graded
 from autograder.suites.a02_convolution.cases import (
     CONV_CASES,
     FLOAT32_CASES,
     KERNEL_NAMES,
     ConvCase,
     check_close,
-    check_value_errors,
     chosen,
     expected_backward,
     in_both_dtypes,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.harness import assert_array_close, graded
+from autograder.harness import assert_array_close, check_value_errors, graded
 from autograder.suites.a02_convolution.cases import (
     CONV_CASES,
     FLOAT32_CASES,
     KERNEL_NAMES,
     check_close,
-    check_value_errors,
     chosen,
     expected_forward,
     ids,

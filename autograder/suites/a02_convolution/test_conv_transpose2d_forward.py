@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.harness import assert_array_close, graded
+from autograder.harness import assert_array_close, check_value_errors, graded
 from autograder.suites.a02_convolution.cases import (
     TRANSPOSE_CASES,
     TRANSPOSE_FLOAT32_CASES,
     check_close,
-    check_value_errors,
     chosen,
     expected_transpose,
     ids,
