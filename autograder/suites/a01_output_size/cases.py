@@ -420,3 +420,10 @@ def non_positive_cases(rng: np.random.Generator, valid_cases: list[dict],
         value = NON_POSITIVE[(i // len(arguments)) % len(NON_POSITIVE)]
         cases.append(({**case, name: value}, (name,)))
     return cases
+
+
+def strided_axis_case(rng, *, padding_form="none", dilated=False, exact=True) -> dict:
+    """An ``axis_case`` with a stride of 1..4 (at least 2 unless ``exact``)."""
+    return axis_case(rng, stride=draw(rng, 1 if exact else 2, 4),
+                     padding=draw_padding(rng, padding_form),
+                     dilation=draw(rng, 2, 3) if dilated else 1, exact=exact)
