@@ -59,7 +59,6 @@ class Scorer:
         seed = config.getoption("--seed")
         seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
         self.result = SubmissionResult(self.assignment.id, seed, isolation_level())
-        self.seed = seed
         self.started = time.monotonic()
         self.grader_errors = 0
         self._student: StudentModule | None = None
@@ -149,7 +148,7 @@ class Scorer:
     def outcome(self, excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
         """What a failed test's exception says: its outcome and its feedback."""
         error = None if excinfo is None else excinfo.value
-        replay = f" (seed {self.seed})"
+        replay = f" (seed {self.result.seed})"
         if isinstance(error, StudentError):
             return error.outcome, clip(error.feedback, FEEDBACK_CHARS) + replay
         if isinstance(error, AssertionError):
@@ -197,5 +196,5 @@ def reference(request: pytest.FixtureRequest):
 @pytest.fixture
 def rng(request: pytest.FixtureRequest) -> np.random.Generator:
     """A generator seeded by the run's seed and the test, fresh for every grading run."""
-    seed = request.config.stash[_SCORER].seed
+    seed = request.config.stash[_SCORER].result.seed
     return np.random.default_rng([seed, zlib.crc32(request.node.nodeid.encode())])

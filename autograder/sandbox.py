@@ -25,6 +25,7 @@ and the student's printing comes back through a pipe of which only the tail is k
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import pwd
@@ -757,10 +758,12 @@ class SandboxedWorker:
         return WorkerDied(describe_exit(code), self.output.text())
 
 
+_CGROUP_NUMBERS = itertools.count(1)
+
+
 def _cgroup_name() -> str:
     """``<job pid>-<its start time>-<n>``: unique, and tells ``sweep`` whose it is."""
-    _cgroup_name.count = getattr(_cgroup_name, "count", 0) + 1
-    return f"{os.getpid()}-{_start_time(os.getpid())}-{_cgroup_name.count}"
+    return f"{os.getpid()}-{_start_time(os.getpid())}-{next(_CGROUP_NUMBERS)}"
 
 
 def describe_exit(code: int | None) -> str:

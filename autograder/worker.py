@@ -37,7 +37,7 @@ TRACEBACK_LINES = 12
 #: What the worker accepts from the grader: the grader is trusted, and sends weights and
 #: inputs far larger than any reply may be.
 REQUEST_LIMITS = wire.WireLimits(max_json_bytes=64 * 1024**2, max_buffer_bytes=4 * 1024**3,
-                                 max_nodes=10_000_000, max_depth=64)
+                                 max_nodes=10_000_000)
 
 
 class ForbiddenLibraryError(ImportError):
