@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 from collections import defaultdict
-from dataclasses import replace
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -87,19 +88,36 @@ def grade(root: Path, out: Path, jobs: int = 2) -> dict[str, dict]:
         | {"status": row["status"]} for row in rows}
 
 
+@dataclass(frozen=True)
+class Mutant:
+    """A submission made of the reference with text edits (``{old: new}``, see
+    ``make_submission``), and the functions whose points grading it must lose: a single-edit
+    bug loses its function's; a correct variant (the same answers in another style or other
+    words) loses none."""
+
+    edits: dict[str, str]
+    loses: Collection[str] = ()
+
+
+def assert_loses_exactly(results: dict, mutant: Mutant) -> None:
+    """The submission lost points in the functions ``mutant.loses`` and nowhere else."""
+    assert set(lost_points(results)) == set(mutant.loses), failures(results)
+    assert results["status"] == "graded"
+
+
 def grade_alongside_reference(root: Path, out: Path, assignment_id: str,
-                              mutants: dict[str, dict[str, str]], jobs: int = 2
+                              mutants: dict[str, Mutant], jobs: int = 2
                               ) -> dict[str, dict]:
     """Grade, in one run, the reference (``"reference"``), the released stubs
     (``"stubs"``), Alice's example submission written in plain loops (``"plain_loops"``)
-    and each mutant of the reference (``{student: edits}``, see ``make_submission``)."""
+    and each mutant of the reference (by student id)."""
     assignment = get_assignment(assignment_id)
     make_submission(root, "reference", assignment_id)
     make_submission(root, "plain_loops", assignment_id, source=EXAMPLES_DIR / "submitted"
                     / "alice" / assignment_id / f"{assignment.module}.py")
     copy_release(root, "stubs", assignment_id)
-    for student, edits in mutants.items():
-        make_submission(root, student, assignment_id, replace=edits)
+    for student, mutant in mutants.items():
+        make_submission(root, student, assignment_id, replace=mutant.edits)
     return grade(root, out, jobs)
 
 

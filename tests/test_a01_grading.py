@@ -14,11 +14,12 @@ import time
 
 import pytest
 from support import (
+    Mutant,
     assert_full_marks,
+    assert_loses_exactly,
     assert_stubs_earn_nothing,
     copy_release,
     failed_tests,
-    failures,
     function_of,
     grade,
     lost_points,
@@ -78,20 +79,25 @@ os.kill(os.getppid(), signal.SIGKILL)
 '''
 FORGED_RESULTS = json.dumps({"score": 10, "max_score": 10, "tests": []})
 
-#: Single-edit bugs of the reference that the suite once missed: student id -> (edits,
-#: the one function that must lose points).
+#: Single-edit bugs of the reference that the suite once missed, and correct variants, by
+#: student id.
 MUTANTS = {
-    "output_padding_dropped_at_stride_1": (
+    "output_padding_dropped_at_stride_1": Mutant(
         {"+ dilation * (kernel_size - 1) + output_padding + 1":
          "+ dilation * (kernel_size - 1) + (output_padding if stride > 1 else 0) + 1"},
-        "conv_transpose_output_size"),
-    "output_padding_checked_against_stride_only": (
+        {"conv_transpose_output_size"}),
+    "output_padding_checked_against_stride_only": Mutant(
         {"if output_padding >= max(stride, dilation):": "if output_padding >= stride:"},
-        "conv_transpose_output_size"),
-    "stride_zero_taken_for_one": (
+        {"conv_transpose_output_size"}),
+    "stride_zero_taken_for_one": Mutant(
         {"    stride = _check_int(stride, \"stride\")\n    dilation":
          "    stride = _check_int(stride or 1, \"stride\")\n    dilation"},
-        "conv_output_size"),
+        {"conv_output_size"}),
+    "messages_in_words": Mutant({  # correct: each ValueError names its argument in words
+        'raise ValueError(f"{name} must be {wanted}':
+        'raise ValueError(f"{name.replace(\'_\', \' \').title()} must be {wanted}',
+        'ValueError(f"kernel_size {': 'ValueError(f"Kernel size {',
+        'ValueError(f"output_padding {': 'ValueError(f"Output padding {'}),
 }
 
 
@@ -116,8 +122,8 @@ def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
     make_submission(root, "exits_at_import", ASSIGNMENT, append="import sys\nsys.exit(0)")
     make_submission(root, "loops_at_import", ASSIGNMENT, append="while True:\n    pass")
     make_submission(root, "kills_grader", ASSIGNMENT, append=KILLS_THE_GRADER)
-    for student, (edits, _) in MUTANTS.items():
-        make_submission(root, student, ASSIGNMENT, replace=edits)
+    for student, mutant in MUTANTS.items():
+        make_submission(root, student, ASSIGNMENT, replace=mutant.edits)
     started = time.monotonic()
     return grade(root, tmp_path_factory.mktemp("graded")), time.monotonic() - started
 
@@ -133,8 +139,7 @@ def test_released_stubs_earn_nothing(graded):
 
 @pytest.mark.parametrize("student", MUTANTS)
 def test_mutant_loses_points_only_in_its_function(graded, student):
-    results = graded[0][student]
-    assert set(lost_points(results)) == {MUTANTS[student][1]}, failures(results)
+    assert_loses_exactly(graded[0][student], MUTANTS[student])
 
 
 def test_rounding_bug_fails_only_the_tests_where_rounding_matters(graded):

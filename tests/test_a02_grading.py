@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import pytest
 from support import (
+    Mutant,
     assert_full_marks,
+    assert_loses_exactly,
     assert_stubs_earn_nothing,
     failures,
     function_of,
     grade_alongside_reference,
-    lost_points,
 )
 
 pytestmark = pytest.mark.slow
@@ -27,88 +28,109 @@ FUNCTIONS = {FORWARD, BACKWARD, TRANSPOSE}
 FORWARD_START = ("    geometry = _conv2d_geometry(x.shape, w.shape, stride, padding, dilation, "
                  "groups)\n    n, filters = x.shape[0], w.shape[0]\n    w_rows")
 
-#: Buggy submissions: student id -> (edits of the reference's source, functions that lose
-#: points, and the conv2d_backward tests that lose them: "dx", "dw", "db" or "invalid").
+#: Single-edit bugs and correct variants of the reference, by student id.
 MUTANTS = {
-    "depthwise_fast_path_forgets_padding": (
+    "depthwise_fast_path_forgets_padding": Mutant(
         {FORWARD_START: "    if groups == x.shape[1] > 1 and w.shape[1] == 1:\n"
                         "        padding = 0\n" + FORWARD_START},
-        {FORWARD}, set()),
-    "one_by_one_fast_path_forgets_stride": (
+        {FORWARD}),
+    "one_by_one_fast_path_forgets_stride": Mutant(
         {FORWARD_START: "    if w.shape[2:] == (1, 1):\n        stride = 1\n" + FORWARD_START},
-        {FORWARD}, set()),
-    "depthwise_dx_cropped_on_the_wrong_side": (
+        {FORWARD}),
+    "depthwise_dx_cropped_on_the_wrong_side": Mutant(
         {"return dx[:, :, ph:ph + h, pw:pw + w_size]":
          "if geometry.groups > 1 and w.shape[1] == 1:\n"
          "        return dx[:, :, 2 * ph:2 * ph + h, 2 * pw:2 * pw + w_size]\n"
          "    return dx[:, :, ph:ph + h, pw:pw + w_size]"},
-        {BACKWARD}, {"dx"}),
-    "float32_result_for_float64_inputs": (
+        {BACKWARD}),
+    "float32_result_for_float64_inputs": Mutant(
         {"        out += b.reshape(1, filters, 1, 1)\n    return out\n":
          "        out += b.reshape(1, filters, 1, 1)\n    return out.astype(np.float32)\n"},
-        {FORWARD}, set()),
-    "float32_gradients_for_float64_inputs": (
+        {FORWARD}),
+    "float32_gradients_for_float64_inputs": Mutant(
         {"    return dx, dw, db": "    return dx.astype(np.float32), dw, db"},
-        {BACKWARD}, {"dx"}),
-    "flipped_kernel": (
+        {BACKWARD}),
+    "flipped_kernel": Mutant(
         {"w_rows = w.reshape(geometry.groups,": "w_rows = w[:, :, ::-1, ::-1].reshape("
                                                "geometry.groups,"},
-        {FORWARD}, set()),
-    "one_sided_padding": (
+        {FORWARD}),
+    "one_sided_padding": Mutant(
         {"(ph, ph), (pw, pw)": "(0, 2 * ph), (0, 2 * pw)"},
-        {FORWARD, BACKWARD}, {"dw"}),
-    "dx_cropped_on_one_side": (
+        {FORWARD, BACKWARD}),
+    "dx_cropped_on_one_side": Mutant(
         {"return dx[:, :, ph:ph + h, pw:pw + w_size]": "return dx[:, :, :h, :w_size]"},
-        {BACKWARD, TRANSPOSE}, {"dx"}),
-    "stride_ignored_in_backward_dx": (
+        {BACKWARD, TRANSPOSE}),
+    "stride_ignored_in_backward_dx": Mutant(
         {"dx = _conv2d_input_grad(dout, w, x.shape, geometry)":
          "dx = _conv2d_input_grad(dout, w, x.shape, geometry._replace(stride=(1, 1)))"},
-        {BACKWARD}, {"dx"}),
-    "stride_ignored_in_col2im": (
+        {BACKWARD}),
+    "stride_ignored_in_col2im": Mutant(
         {"rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)":
          "rows = slice(i * dh, i * dh + oh)"},
-        {BACKWARD, TRANSPOSE}, {"dx"}),
-    "db_over_wrong_axes": (
+        {BACKWARD, TRANSPOSE}),
+    "db_over_wrong_axes": Mutant(
         {"db = dout.sum(axis=(0, 2, 3))": "db = dout.sum(axis=(1, 2, 3))"},
-        {BACKWARD}, {"db"}),
-    "dw_from_first_image_only": (
+        {BACKWARD}),
+    "dw_from_first_image_only": Mutant(
         {".sum(axis=0).reshape(w.shape)": "[0].reshape(w.shape)"},
-        {BACKWARD}, {"dw"}),
-    "overlapping_windows_overwrite_dx": (
+        {BACKWARD}),
+    "overlapping_windows_overwrite_dx": Mutant(
         {"dx[:, :, rows, columns] += dcols": "dx[:, :, rows, columns] = dcols"},
-        {BACKWARD, TRANSPOSE}, {"dx"}),
-    "dilation_ignored_in_windows": (
+        {BACKWARD, TRANSPOSE}),
+    "dilation_ignored_in_windows": Mutant(
         {"step_h * dh, step_w * dw,": "step_h, step_w,"},
-        {FORWARD, BACKWARD}, {"dw"}),
-    "groups_all_see_the_first_group": (
+        {FORWARD, BACKWARD}),
+    "groups_all_see_the_first_group": Mutant(
         {"return windows.reshape(n, groups, c // groups * kh * kw, oh * ow)":
          "return windows[:, :c // groups].reshape(n, 1, c // groups * kh * kw, oh * ow)"},
-        {FORWARD, BACKWARD}, {"dw"}),
-    "bias_ignored_in_forward": (
+        {FORWARD, BACKWARD}),
+    "bias_ignored_in_forward": Mutant(
         {"out += b.reshape(1, filters, 1, 1)": "out += 0"},
-        {FORWARD}, set()),
-    "torch_in_forward": (
+        {FORWARD}),
+    "torch_in_forward": Mutant(
         {FORWARD_START: "    import torch\n    return torch.nn.functional.conv2d(x, w, b)\n"
                         + FORWARD_START},
-        {FORWARD}, set()),
-    "torch_imported_at_top_used_in_forward": (
+        {FORWARD}),
+    "torch_imported_at_top_used_in_forward": Mutant(
         {"import numpy as np\n": "import numpy as np\nimport torch\n",
          FORWARD_START: "    return torch.nn.functional.conv2d(x, w, b)\n" + FORWARD_START},
-        {FORWARD}, set()),
-    "output_padding_ignored": (
+        {FORWARD}),
+    "output_padding_ignored": Mutant(
         {"- 2 * p + k + op for": "- 2 * p + k for"},
-        {TRANSPOSE}, set()),
-    "transpose_with_flipped_kernel": (
+        {TRANSPOSE}),
+    "transpose_with_flipped_kernel": Mutant(
         {"out = _conv2d_input_grad(x, w, out_shape, geometry)":
          "out = _conv2d_input_grad(x, w[:, :, ::-1, ::-1], out_shape, geometry)"},
-        {TRANSPOSE}, set()),
-    "stride_zero_accepted": (  # the transposed conv still refuses it: output_padding >= stride
+        {TRANSPOSE}),
+    # The transposed convolution still refuses stride 0 (output_padding >= stride).
+    "stride_zero_accepted": Mutant(
         {'stride = _pair(stride, "stride", 1)': 'stride = _pair(stride, "stride", 0)'},
-        {FORWARD, BACKWARD}, {"invalid"}),
-    "float32_computed_in_float64": (  # not wrong: the contract fixes values, not dtypes
+        {FORWARD, BACKWARD}),
+    "float32_computed_in_float64": Mutant(  # not wrong: the contract fixes values, not dtypes
         {FORWARD_START: "    x, w = x.astype(np.float64), w.astype(np.float64)\n"
-                        + FORWARD_START},
-        set(), set()),
+                        + FORWARD_START}),
+    "messages_in_words": Mutant({  # correct: each ValueError names its argument in words
+        'raise ValueError(f"{name} must be at least':
+        'raise ValueError(f"{name.replace(\'_\', \' \').capitalize()} must be at least',
+        'ValueError(f"the kernel of w, dilated to': 'ValueError(f"w, dilated to',
+        'ValueError(f"output_padding {': 'ValueError(f"Output padding {'}),
+}
+
+#: The conv2d_backward tests that a mutant fails: "dx", "dw", "db" or "invalid" (none where
+#: not listed).
+LOST_GRADIENTS = {
+    "depthwise_dx_cropped_on_the_wrong_side": {"dx"},
+    "float32_gradients_for_float64_inputs": {"dx"},
+    "one_sided_padding": {"dw"},
+    "dx_cropped_on_one_side": {"dx"},
+    "stride_ignored_in_backward_dx": {"dx"},
+    "stride_ignored_in_col2im": {"dx"},
+    "db_over_wrong_axes": {"db"},
+    "dw_from_first_image_only": {"dw"},
+    "overlapping_windows_overwrite_dx": {"dx"},
+    "dilation_ignored_in_windows": {"dw"},
+    "groups_all_see_the_first_group": {"dw"},
+    "stride_zero_accepted": {"invalid"},
 }
 
 
@@ -123,7 +145,7 @@ def results(tmp_path_factory) -> dict[str, dict]:
     """Results of every submission, by student id, from one grading run."""
     return grade_alongside_reference(
         tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
-        {student: edits for student, (edits, _, _) in MUTANTS.items()}, jobs=4)
+        MUTANTS, jobs=4)
 
 
 def test_reference_earns_full_marks(results):
@@ -141,9 +163,9 @@ def test_released_stubs_earn_nothing(results):
 
 @pytest.mark.parametrize("student", MUTANTS)
 def test_mutant_loses_points_only_where_it_is_wrong(results, student):
-    _, broken, backward_tests = MUTANTS[student]
-    assert set(lost_points(results[student])) == broken, failures(results[student])
-    assert lost_backward_tests(results[student]) == backward_tests, failures(results[student])
+    assert_loses_exactly(results[student], MUTANTS[student])
+    assert lost_backward_tests(results[student]) == LOST_GRADIENTS.get(student, set()), \
+        failures(results[student])
 
 
 @pytest.mark.parametrize("student", ["torch_in_forward",

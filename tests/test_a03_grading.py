@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 from support import (
+    Mutant,
     assert_full_marks,
+    assert_loses_exactly,
     assert_stubs_earn_nothing,
-    failures,
     grade_alongside_reference,
-    lost_points,
 )
 
 pytestmark = pytest.mark.slow
@@ -25,59 +25,64 @@ AVG_FORWARD, AVG_BACKWARD = "avg_pool2d_forward", "avg_pool2d_backward"
 GLOBAL = "global_avg_pool2d"
 FUNCTIONS = {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD, GLOBAL}
 
-#: Buggy submissions: student id -> (edits of the reference's source, functions that lose).
+#: Single-edit bugs and correct variants of the reference, by student id.
 MUTANTS = {
-    "max_pads_with_zeros": (
+    "max_pads_with_zeros": Mutant(
         {"fill=-np.inf": "fill=0"},
         {MAX_FORWARD, MAX_BACKWARD}),
-    "max_gradient_to_every_tie": (
+    "max_gradient_to_every_tie": Mutant(
         {"is_winner = np.arange(kh * kw) == winner[..., np.newaxis]":
          "is_winner = flat == flat.max(axis=-1, keepdims=True)"},
         {MAX_BACKWARD}),
-    "max_gradient_to_last_tie": (
+    "max_gradient_to_last_tie": Mutant(
         {"winner = np.argmax(flat, axis=-1)":
          "winner = kh * kw - 1 - np.argmax(flat[..., ::-1], axis=-1)"},
         {MAX_BACKWARD}),
-    "overlapping_windows_overwrite": (
+    "overlapping_windows_overwrite": Mutant(
         {"dx[:, :, rows, columns] += dwindows": "dx[:, :, rows, columns] = dwindows"},
         {MAX_BACKWARD, AVG_BACKWARD}),
-    "default_stride_one_everywhere": (
+    "default_stride_one_everywhere": Mutant(
         {"stride = kernel if stride is None": "stride = (1, 1) if stride is None"},
         {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
-    "default_stride_one_in_avg_forward": (
+    "default_stride_one_in_avg_forward": Mutant(
         {"def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0)":
          "def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=1, padding=0)"},
         {AVG_FORWARD}),
-    "avg_divides_by_non_padding_count": (
+    "avg_divides_by_non_padding_count": Mutant(
         {"return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
          "return (_windows(x, geometry, fill=0).sum(axis=(-2, -1))\n"
          "            / _windows(np.ones_like(x), geometry, fill=0).sum(axis=(-2, -1)))"},
         {AVG_FORWARD}),
-    "global_pool_over_wrong_axes": (
+    "global_pool_over_wrong_axes": Mutant(
         {"return x.mean(axis=(2, 3))": "return x.mean(axis=(1, 2))"},
         {GLOBAL}),
-    "float32_result_for_float64_inputs": (
+    "float32_result_for_float64_inputs": Mutant(
         {"return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
          "return _windows(x, geometry, fill=0).mean(axis=(-2, -1)).astype(np.float32)"},
         {AVG_FORWARD}),
-    "global_pool_without_its_rank_check": (
+    "global_pool_without_its_rank_check": Mutant(
         {"    if x.ndim != 4:\n        raise ValueError(f\"x must have shape (N, C, H, W), "
          "got shape {x.shape}\")\n    return x.mean(axis=(2, 3))":
          "    return x.mean(axis=(2, 3))"},
         {GLOBAL}),
-    "stride_zero_taken_for_the_default": (
+    "stride_zero_taken_for_the_default": Mutant(
         {"stride = kernel if stride is None else": "stride = kernel if not stride else"},
         {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
-    "padding_over_half_the_window_accepted": (
+    "padding_over_half_the_window_accepted": Mutant(
         {"    if any(p > k // 2 for p, k in zip(padding, kernel, strict=True)):":
          "    if False:"},
         {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
-    "torch_in_avg_forward": (
+    "torch_in_avg_forward": Mutant(
         {"import numpy as np\n": "import numpy as np\nimport torch\n",
          "return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
          "return torch.nn.functional.avg_pool2d(torch.from_numpy(x), geometry.kernel,\n"
          "                                          geometry.stride, geometry.padding).numpy()"},
         {AVG_FORWARD}),
+    "messages_in_words": Mutant({  # correct: each ValueError names its argument in words
+        'raise ValueError(f"{name} must be at least':
+        'raise ValueError(f"{name.replace(\'_\', \' \').capitalize()} must be at least',
+        'ValueError(f"kernel_size {kernel} is larger': 'ValueError(f"Kernel size {kernel} is '
+                                                       'larger'}),
 }
 
 
@@ -86,7 +91,7 @@ def results(tmp_path_factory) -> dict[str, dict]:
     """Results of every submission, by student id, from one grading run."""
     return grade_alongside_reference(
         tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
-        {student: edits for student, (edits, _) in MUTANTS.items()})
+        MUTANTS)
 
 
 def test_reference_earns_full_marks(results):
@@ -103,5 +108,4 @@ def test_released_stubs_earn_nothing(results):
 
 @pytest.mark.parametrize("student", MUTANTS)
 def test_mutant_loses_points_only_where_it_is_wrong(results, student):
-    _, broken = MUTANTS[student]
-    assert set(lost_points(results[student])) == broken, failures(results[student])
+    assert_loses_exactly(results[student], MUTANTS[student])

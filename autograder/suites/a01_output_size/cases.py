@@ -1,9 +1,12 @@
 """Case generators and PyTorch oracles for the a01_output_size hidden suite.
 
-A case is a dict of keyword arguments for one student call. Generators draw fresh cases
-from the test's ``rng``; most build them backwards from the output size, so that a case
-can be made *exact* (the last window ends on the last padded pixel) or not (a remainder
-that ``//`` must drop), which keeps rounding mistakes in the tests about rounding.
+Each test checks one family of cases, drawn fresh from the test's ``rng``, against PyTorch's
+shape inference (confirmed by the reference), and stops at the first wrong answer, so that a
+mistake costs the family it belongs to. A generator returns a case's keyword arguments as a
+dict; ``cases_of`` draws a family of them as ``harness.Case``s. Most generators build a case
+backwards from the output size, so that it can be made *exact* (the last window ends on the
+last padded pixel) or not (a remainder that ``//`` must drop), which keeps rounding mistakes
+in the tests about rounding.
 
 Oracles compute the expected answer with PyTorch's own shape inference on tensors of the
 ``meta`` device (shapes only, nothing is computed or allocated). PyTorch has no asymmetric
@@ -16,39 +19,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from autograder import harness
-from autograder.harness import WINDOW_NAMES, assert_same, confirmed, describe
-from autograder.student import StudentError
+from autograder.harness import WINDOW_NAMES, Case, check_cases, check_raises, graded
 
 #: Cases drawn per family.
 N_CASES = 30
 
 #: What a ValueError may name when the window is larger than the padded input.
 TOO_LARGE = (*WINDOW_NAMES, "padding")
-
-
-# -- running cases ----------------------------------------------------------------------
-
-
-def check_cases(student, reference, function: str, cases: list[dict], oracle) -> None:
-    """Call ``student.<function>(**case)`` for every case; the first wrong answer fails.
-
-    The expected answer is the ``oracle``'s (PyTorch's shape inference), confirmed by the
-    reference solution. The failure message names the call, then what differs (or what
-    the call raised).
-    """
-    for case in cases:
-        call = f"{function}({describe(case)})"
-        expected = confirmed(oracle(case), getattr(reference, function)(**case), what=call)
-        try:
-            actual = getattr(student, function)(**case)
-        except StudentError as error:
-            raise AssertionError(f"{call}: {error.feedback}") from None
-        assert_same(actual, expected, case=call)
 
 
 def draw(rng: np.random.Generator, low: int, high: int) -> int:
@@ -65,13 +47,45 @@ def pick(rng: np.random.Generator, options: tuple):
     return options[int(rng.integers(len(options)))]
 
 
-def picks(rng: np.random.Generator, options: tuple, n: int = N_CASES) -> list:
-    """``n`` draws from ``options``."""
-    return [pick(rng, options) for _ in range(n)]
-
-
 def cases_of(generate, rng: np.random.Generator, n: int = N_CASES, **options) -> list[dict]:
+    """``n`` cases (keyword arguments) of ``generate(rng, **options)``."""
     return [generate(rng, **options) for _ in range(n)]
+
+
+def as_numpy_integers(generate):
+    """``generate`` with every int of its cases (inside tuples too) as a numpy integer."""
+    def numpy_case(rng: np.random.Generator) -> dict:
+        return {name: tuple(np.int64(v) for v in value) if isinstance(value, tuple)
+                else np.int64(value) for name, value in generate(rng).items()}
+    return numpy_case
+
+
+# -- the tests every function of a01 has -------------------------------------------------
+
+
+def families_test(function: str, families: dict, oracle):
+    """The hidden test of ``function`` on each family of ``families`` (its label -> a
+    generator of one case's keyword arguments): ``N_CASES`` fresh cases against ``oracle``,
+    confirmed by the reference."""
+    @graded(function)
+    @pytest.mark.parametrize("family", families.values(), ids=families.keys())
+    def test_against_pytorch(student, reference, rng, family):
+        "against PyTorch's shape inference"
+        check_cases(student, reference, function,
+                    [Case(options=options) for options in cases_of(family, rng)], oracle)
+    return test_against_pytorch
+
+
+def invalid_test(function: str, families: dict):
+    """The hidden test of ``function``'s ValueErrors on each family of ``families`` (its
+    label -> ``rng -> [(keyword arguments, names the message may use), ...]``)."""
+    @graded(function, kind="errors")
+    @pytest.mark.parametrize("family", families.values(), ids=families.keys())
+    def test_raises_value_error(student, rng, family):
+        "raises ValueError naming the argument at fault"
+        check_raises(student, function, [(Case(options=options), names)
+                                         for options, names in family(rng)])
+    return test_raises_value_error
 
 
 # -- one axis -----------------------------------------------------------------------------
@@ -120,6 +134,13 @@ def axis_case(rng: np.random.Generator, *, kernel_size: int | None = None, strid
     return case
 
 
+def strided_axis_case(rng, *, padding_form="none", dilated=False, exact=True) -> dict:
+    """An ``axis_case`` with a stride of 1..4 (at least 2 unless ``exact``)."""
+    return axis_case(rng, stride=draw(rng, 1 if exact else 2, 4),
+                     padding=draw_padding(rng, padding_form),
+                     dilation=draw(rng, 2, 3) if dilated else 1, exact=exact)
+
+
 def same_case(rng: np.random.Generator, *, strided: bool) -> dict:
     """A ``padding="same"`` case; stride 2..4 if ``strided`` else 1; any kernel and dilation."""
     case = {"size": draw(rng, 1, 40), "kernel_size": draw(rng, 1, 7), "padding": "same"}
@@ -151,13 +172,14 @@ def meta(*shape: int) -> torch.Tensor:
     return torch.empty(shape, device="meta")
 
 
-def torch_conv_size(case: dict) -> int:
+def torch_conv_size(case: Case) -> int:
     """``conv_output_size`` by PyTorch's ``conv1d`` on a padded meta input."""
-    stride, dilation = case.get("stride", 1), case.get("dilation", 1)
-    before, after = axis_padding(case["size"], case["kernel_size"], stride,
-                                 case.get("padding", 0), dilation)
-    x = meta(1, 1, case["size"] + before + after)
-    out = F.conv1d(x, meta(1, 1, case["kernel_size"]), stride=stride, dilation=dilation)
+    options = case.options
+    stride, dilation = options.get("stride", 1), options.get("dilation", 1)
+    before, after = axis_padding(options["size"], options["kernel_size"], stride,
+                                 options.get("padding", 0), dilation)
+    x = meta(1, 1, options["size"] + before + after)
+    out = F.conv1d(x, meta(1, 1, options["kernel_size"]), stride=stride, dilation=dilation)
     return int(out.shape[-1])
 
 
@@ -206,10 +228,11 @@ def pool_fit(size: int, kernel_size: int, stride: int, padding: int) -> str:
     return "drop" if last_start >= size + padding else "partial"
 
 
-def torch_pool_size(case: dict) -> int:
+def torch_pool_size(case: Case) -> int:
     """``pool_output_size`` by PyTorch's ``max_pool1d`` on a meta input."""
-    out = F.max_pool1d(meta(1, 1, case["size"]), case["kernel_size"], case.get("stride"),
-                       case.get("padding", 0), ceil_mode=case.get("ceil_mode", False))
+    options = case.options
+    out = F.max_pool1d(meta(1, 1, options["size"]), options["kernel_size"], options.get("stride"),
+                       options.get("padding", 0), ceil_mode=options.get("ceil_mode", False))
     return int(out.shape[-1])
 
 
@@ -255,12 +278,13 @@ def dilated_output_padding_case(rng: np.random.Generator, *, valid: bool = True)
             return case
 
 
-def torch_transpose_size(case: dict) -> int:
+def torch_transpose_size(case: Case) -> int:
     """``conv_transpose_output_size`` by PyTorch's ``conv_transpose1d`` on a meta input."""
-    out = F.conv_transpose1d(meta(1, 1, case["size"]), meta(1, 1, case["kernel_size"]),
-                             stride=case.get("stride", 1), padding=case.get("padding", 0),
-                             output_padding=case.get("output_padding", 0),
-                             dilation=case.get("dilation", 1))
+    options = case.options
+    out = F.conv_transpose1d(meta(1, 1, options["size"]), meta(1, 1, options["kernel_size"]),
+                             stride=options.get("stride", 1), padding=options.get("padding", 0),
+                             output_padding=options.get("output_padding", 0),
+                             dilation=options.get("dilation", 1))
     return int(out.shape[-1])
 
 
@@ -323,33 +347,33 @@ def per_axis(value) -> tuple:
     return value, value
 
 
-def padded_conv2d(case: dict) -> tuple[torch.Tensor, torch.Tensor, dict]:
+def padded_conv2d(options: dict) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """The meta input (explicitly padded), meta weight and conv2d options of a 2-D case."""
-    *_, channels, height, width = case["input_shape"]
-    kernel = per_axis(case["kernel_size"])
-    stride = per_axis(case.get("stride", 1))
-    dilation = per_axis(case.get("dilation", 1))
-    groups = case.get("groups", 1)
+    *_, channels, height, width = options["input_shape"]
+    kernel = per_axis(options["kernel_size"])
+    stride = per_axis(options.get("stride", 1))
+    dilation = per_axis(options.get("dilation", 1))
+    groups = options.get("groups", 1)
     pads = [axis_padding(size, k, s, p, d) for size, k, s, p, d in
-            zip((height, width), kernel, stride, per_axis(case.get("padding", 0)), dilation,
+            zip((height, width), kernel, stride, per_axis(options.get("padding", 0)), dilation,
                 strict=True)]
     (top, bottom), (left, right) = pads
-    x = F.pad(meta(*case["input_shape"]), (left, right, top, bottom))
-    w = meta(case["out_channels"], channels // groups, *kernel)
+    x = F.pad(meta(*options["input_shape"]), (left, right, top, bottom))
+    w = meta(options["out_channels"], channels // groups, *kernel)
     return x, w, {"stride": stride, "dilation": dilation, "groups": groups}
 
 
-def torch_conv2d_shape(case: dict) -> tuple[int, ...]:
+def torch_conv2d_shape(case: Case) -> tuple[int, ...]:
     """``conv2d_output_shape`` by PyTorch's ``conv2d`` on a meta input (3-D input too)."""
-    x, w, options = padded_conv2d(case)
-    return tuple(int(n) for n in F.conv2d(x, w, **options).shape)
+    x, w, layer = padded_conv2d(case.options)
+    return tuple(int(n) for n in F.conv2d(x, w, **layer).shape)
 
 
-def torch_conv2d_macs(case: dict) -> int:
+def torch_conv2d_macs(case: Case) -> int:
     """``conv2d_macs`` by PyTorch's FLOP counter on a meta conv2d: one MAC is two FLOPs."""
-    x, w, options = padded_conv2d(case)
+    x, w, layer = padded_conv2d(case.options)
     with FlopCounterMode(display=False) as counter:
-        F.conv2d(x[None], w, **options)
+        F.conv2d(x[None], w, **layer)
     return counter.get_total_flops() // 2
 
 
@@ -370,10 +394,11 @@ def params_case(rng: np.random.Generator, *, bias: bool | None = None,
     return case
 
 
-def torch_num_params(case: dict) -> int:
+def torch_num_params(case: Case) -> int:
     """``conv2d_num_params`` from a meta ``nn.Conv2d``."""
-    layer = torch.nn.Conv2d(case["in_channels"], case["out_channels"], case["kernel_size"],
-                            bias=case.get("bias", True), groups=case.get("groups", 1),
+    options = case.options
+    layer = torch.nn.Conv2d(options["in_channels"], options["out_channels"], options["kernel_size"],
+                            bias=options.get("bias", True), groups=options.get("groups", 1),
                             device="meta")
     return sum(p.numel() for p in layer.parameters())
 
@@ -389,20 +414,15 @@ def dense_case(rng: np.random.Generator, *, bias: bool | None = None) -> dict:
     return case
 
 
-def torch_dense_params(case: dict) -> int:
+def torch_dense_params(case: Case) -> int:
     """``dense_equivalent_num_params`` from a meta ``nn.Linear``."""
-    layer = torch.nn.Linear(math.prod(case["input_shape"]), math.prod(case["output_shape"]),
-                            bias=case.get("bias", True), device="meta")
+    options = case.options
+    layer = torch.nn.Linear(math.prod(options["input_shape"]), math.prod(options["output_shape"]),
+                            bias=options.get("bias", True), device="meta")
     return sum(p.numel() for p in layer.parameters())
 
 
 # -- invalid arguments --------------------------------------------------------------------
-
-
-def check_value_errors(student, function: str, cases: list[tuple[dict, tuple[str, ...]]]) -> None:
-    """Every ``(case, names)`` must raise ``ValueError`` whose message names one of ``names``."""
-    harness.check_value_errors(getattr(student, function), [
-        (f"{function}({describe(case)})", (), case, names) for case, names in cases])
 
 
 #: The bad values a non-positive argument takes, each in turn: 0 first, so that every
@@ -410,7 +430,7 @@ def check_value_errors(student, function: str, cases: list[tuple[dict, tuple[str
 NON_POSITIVE = (0, -1, -3, -2)
 
 
-def non_positive_cases(rng: np.random.Generator, valid_cases: list[dict],
+def non_positive_cases(valid_cases: list[dict],
                        arguments: tuple[str, ...]) -> list[tuple[dict, tuple[str, ...]]]:
     """Each valid case with one of ``arguments``, in turn, set to a value of
     ``NON_POSITIVE``, in turn: with as many cases as arguments, each argument tries 0."""
@@ -421,9 +441,3 @@ def non_positive_cases(rng: np.random.Generator, valid_cases: list[dict],
         cases.append(({**case, name: value}, (name,)))
     return cases
 
-
-def strided_axis_case(rng, *, padding_form="none", dilated=False, exact=True) -> dict:
-    """An ``axis_case`` with a stride of 1..4 (at least 2 unless ``exact``)."""
-    return axis_case(rng, stride=draw(rng, 1 if exact else 2, 4),
-                     padding=draw_padding(rng, padding_form),
-                     dilation=draw(rng, 2, 3) if dilated else 1, exact=exact)

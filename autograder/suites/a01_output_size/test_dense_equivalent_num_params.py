@@ -1,41 +1,32 @@
 """Hidden tests of a01's ``dense_equivalent_num_params``: the weights of the dense layer that maps
-the same shapes, against PyTorch's shape inference (confirmed by the reference). Each test draws
-a fresh family of cases (see ``cases.py``) and stops at the first wrong answer, so a mistake
-costs the family it belongs to.
-"""
+the same shapes."""
 
 from __future__ import annotations
 
-from autograder.harness import graded
+from functools import partial
+
 from autograder.suites.a01_output_size.cases import (
     N_CASES,
-    cases_of,
-    check_cases,
-    check_value_errors,
     coin,
     dense_case,
     draw,
+    families_test,
+    invalid_test,
     torch_dense_params,
 )
 
 
-@graded("dense_equivalent_num_params")
-def test_dense_bias(student, reference, rng):
-    "with bias (given or by default)"
-    cases = [dense_case(rng, bias=True if coin(rng) else None) for _ in range(N_CASES)]
-    check_cases(student, reference, "dense_equivalent_num_params", cases, torch_dense_params)
+def with_bias(rng):
+    return dense_case(rng, bias=True if coin(rng) else None)
 
 
-@graded("dense_equivalent_num_params")
-def test_dense_no_bias(student, reference, rng):
-    "bias=False"
-    cases = cases_of(dense_case, rng, bias=False)
-    check_cases(student, reference, "dense_equivalent_num_params", cases, torch_dense_params)
+test_against_pytorch = families_test("dense_equivalent_num_params", {
+    "with bias (given or by default)": with_bias,
+    "bias=False": partial(dense_case, bias=False),
+}, torch_dense_params)
 
 
-@graded("dense_equivalent_num_params", kind="errors")
-def test_dense_invalid(student, rng):
-    "ValueError for a non-positive size in input_shape or output_shape"
+def non_positive(rng):
     cases = []
     for i in range(N_CASES):
         case = dense_case(rng)
@@ -43,4 +34,9 @@ def test_dense_invalid(student, rng):
         shape = list(case[name])
         shape[draw(rng, 0, len(shape) - 1)] = draw(rng, -3, 0)
         cases.append(({**case, name: tuple(shape)}, (name,)))
-    check_value_errors(student, "dense_equivalent_num_params", cases)
+    return cases
+
+
+test_raises_value_error = invalid_test("dense_equivalent_num_params", {
+    "a non-positive size in input_shape or output_shape": non_positive,
+})

@@ -1,79 +1,63 @@
-"""Hidden tests of a01's ``pool_output_size``: the one-axis output size of max or average pooling,
-against PyTorch's shape inference (confirmed by the reference). Each test draws a fresh family
-of cases (see ``cases.py``) and stops at the first wrong answer, so a mistake costs the family
-it belongs to.
-"""
+"""Hidden tests of a01's ``pool_output_size``: the output size of max or average pooling along
+one axis."""
 
 from __future__ import annotations
 
-from autograder.harness import graded
+from functools import partial
+
 from autograder.suites.a01_output_size.cases import (
     N_CASES,
     TOO_LARGE,
     cases_of,
-    check_cases,
-    check_value_errors,
     coin,
     draw,
+    families_test,
+    invalid_test,
     non_positive_cases,
-    picks,
+    pick,
     pool_case,
     torch_pool_size,
 )
 
 
-@graded("pool_output_size")
-def test_pool_default_stride(student, reference, rng):
-    "stride defaults to kernel_size (windows that tile the input)"
-    cases = cases_of(pool_case, rng, default_stride=True)
-    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
+def exact_fit(rng):
+    return pool_case(rng, padded=coin(rng), ceil_mode=coin(rng))
 
 
-@graded("pool_output_size")
-def test_pool_stride_and_padding(student, reference, rng):
-    "explicit stride and padding, windows that fit exactly, either ceil_mode"
-    cases = [pool_case(rng, padded=coin(rng), ceil_mode=coin(rng)) for _ in range(N_CASES)]
-    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
+def floor_drops_the_last_window(rng):
+    fit = pick(rng, ("partial", "drop"))
+    return pool_case(rng, default_stride=fit == "partial" and coin(rng), padded=coin(rng),
+                     ceil_mode=False if coin(rng) else None, fit=fit)
 
 
-@graded("pool_output_size")
-def test_pool_floor(student, reference, rng):
-    "ceil_mode=False drops a last window that does not fit"
-    cases = [pool_case(rng, default_stride=fit == "partial" and coin(rng), padded=coin(rng),
-                       ceil_mode=False if coin(rng) else None, fit=fit)
-             for fit in picks(rng, ("partial", "drop"))]
-    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
+def ceil_keeps_a_partial_window(rng):
+    return pool_case(rng, default_stride=coin(rng), padded=coin(rng), ceil_mode=True,
+                     fit="partial")
 
 
-@graded("pool_output_size")
-def test_pool_ceil_mode(student, reference, rng):
-    "ceil_mode=True keeps a partial last window"
-    cases = [pool_case(rng, default_stride=coin(rng), padded=coin(rng), ceil_mode=True,
-                       fit="partial") for _ in range(N_CASES)]
-    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
+def ceil_drops_a_window_in_padding(rng):
+    return pool_case(rng, padded=coin(rng), ceil_mode=True, fit="drop")
 
 
-@graded("pool_output_size")
-def test_pool_ceil_mode_drops_window_in_padding(student, reference, rng):
-    "ceil_mode=True drops a last window that would start in the right padding"
-    cases = [pool_case(rng, padded=coin(rng), ceil_mode=True, fit="drop")
-             for _ in range(N_CASES)]
-    check_cases(student, reference, "pool_output_size", cases, torch_pool_size)
+test_against_pytorch = families_test("pool_output_size", {
+    "stride defaults to kernel_size (windows that tile the input)":
+        partial(pool_case, default_stride=True),
+    "explicit stride and padding, windows that fit exactly, either ceil_mode": exact_fit,
+    "ceil_mode=False drops a last window that does not fit": floor_drops_the_last_window,
+    "ceil_mode=True keeps a partial last window": ceil_keeps_a_partial_window,
+    "ceil_mode=True drops a last window that would start in the right padding":
+        ceil_drops_a_window_in_padding,
+}, torch_pool_size)
 
 
-@graded("pool_output_size", kind="errors")
-def test_pool_invalid(student, rng):
-    "ValueError for a non-positive size, kernel_size or stride, or negative padding"
+def non_positive_or_negative_padding(rng):
     valid = cases_of(pool_case, rng)
-    cases = non_positive_cases(rng, valid, ("size", "kernel_size", "stride"))
-    cases[::4] = [({**case, "padding": -draw(rng, 1, 3)}, ("padding",))
-                  for case in valid[::4]]
-    check_value_errors(student, "pool_output_size", cases)
+    cases = non_positive_cases(valid, ("size", "kernel_size", "stride"))
+    cases[::4] = [({**case, "padding": -draw(rng, 1, 3)}, ("padding",)) for case in valid[::4]]
+    return cases
 
 
-@graded("pool_output_size", kind="errors")
-def test_pool_window_too_large(student, rng):
-    "ValueError naming kernel_size or padding for a window larger than the padded input"
+def window_too_large(rng):
     cases = []
     for _ in range(N_CASES):
         size = draw(rng, 1, 10)
@@ -82,4 +66,11 @@ def test_pool_window_too_large(student, rng):
             case["padding"] = 1
             case["kernel_size"] += 2
         cases.append((case, TOO_LARGE))
-    check_value_errors(student, "pool_output_size", cases)
+    return cases
+
+
+test_raises_value_error = invalid_test("pool_output_size", {
+    "a non-positive size, kernel_size or stride, or negative padding":
+        non_positive_or_negative_padding,
+    "a window larger than the padded input": window_too_large,
+})

@@ -5,16 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.harness import assert_array_close, check_value_errors, graded
+from autograder.harness import Case, check_cases, check_example, check_raises, graded
 from autograder.suites.a02_convolution.cases import (
-    CONV_CASES,
-    FLOAT32_CASES,
+    FLOAT32_LAYERS,
     KERNEL_NAMES,
-    check_close,
+    LAYERS,
     chosen,
-    expected_forward,
     ids,
     in_both_dtypes,
+    torch_conv2d,
 )
 
 #: The course's worked example: a 6x6 binary image and a 3x3 diagonal filter.
@@ -40,66 +39,62 @@ EDGE_IMAGE = np.array([[3, 0, 1, 2, 7, 4],
 EDGE_FILTER = np.array([[1, 0, -1]] * 3, dtype=np.float64)
 EDGE_MAP = [[-5, -4, 0, 8], [-10, -2, 2, 3], [0, -2, -4, -7], [-3, -2, -3, -16]]
 
-NO_BIAS_CASES = chosen(CONV_CASES, "3x3, defaults", "depthwise",
-                       "stride, padding, dilation and groups")
+NO_BIAS_LAYERS = chosen(LAYERS, "3x3, defaults", "depthwise",
+                        "stride, padding, dilation and groups")
 
 
-def as_batch(image: np.ndarray) -> np.ndarray:
-    """(H, W) -> (1, 1, H, W)."""
-    return image[np.newaxis, np.newaxis]
+def as_batch(image) -> np.ndarray:
+    """(H, W) -> (1, 1, H, W), in float64."""
+    return np.asarray(image, dtype=np.float64)[np.newaxis, np.newaxis]
 
 
 @graded("conv2d_forward", weight=2, kind="example")
 def test_course_example(student):
     "the course's 6x6 worked example, stride 1 and 2"
     for stride, expected in COURSE_MAPS.items():
-        actual = student.conv2d_forward(as_batch(COURSE_IMAGE), as_batch(COURSE_FILTER),
-                                        stride=stride)
-        assert_array_close(actual, as_batch(np.array(expected, dtype=np.float64)),
-                           case=f"the 6x6 example with stride {stride}")
+        check_example(student, "conv2d_forward", Case(
+            {"x": as_batch(COURSE_IMAGE), "w": as_batch(COURSE_FILTER)}, {"stride": stride},
+            "the 6x6 example"), as_batch(expected))
 
 
 @graded("conv2d_forward", kind="example")
 def test_vertical_edge_example(student):
     "the 6x6 vertical-edge example (cross-correlation: the kernel is not flipped)"
-    actual = student.conv2d_forward(as_batch(EDGE_IMAGE), as_batch(EDGE_FILTER))
-    assert_array_close(actual, as_batch(np.array(EDGE_MAP, dtype=np.float64)),
-                       case="the vertical-edge example")
+    check_example(student, "conv2d_forward", Case(
+        {"x": as_batch(EDGE_IMAGE), "w": as_batch(EDGE_FILTER)}, {},
+        "the vertical-edge example"), as_batch(EDGE_MAP))
 
 
 @graded("conv2d_forward")
-@pytest.mark.parametrize("case, dtype", in_both_dtypes(CONV_CASES, FLOAT32_CASES))
-def test_against_pytorch(student, reference, rng, case, dtype):
+@pytest.mark.parametrize("layer, dtype", in_both_dtypes(LAYERS, FLOAT32_LAYERS))
+def test_against_pytorch(student, reference, rng, layer, dtype):
     "against PyTorch"
-    x, w, b = case.draw(rng, dtype)
-    check_close(student.conv2d_forward(x, w, b, **case.kwargs),
-                expected_forward(reference, case, x, w, b), case=case.describe(), dtype=dtype)
+    check_cases(student, reference, "conv2d_forward", [layer.forward(rng, dtype)],
+                torch_conv2d)
 
 
 @graded("conv2d_forward")
-@pytest.mark.parametrize("case", NO_BIAS_CASES, ids=ids(NO_BIAS_CASES))
-def test_without_bias(student, reference, rng, case):
+@pytest.mark.parametrize("layer", NO_BIAS_LAYERS, ids=ids(NO_BIAS_LAYERS))
+def test_without_bias(student, reference, rng, layer):
     "b=None, against PyTorch"
-    x, w, _ = case.draw(rng, bias=False)
-    check_close(student.conv2d_forward(x, w, None, **case.kwargs),
-                expected_forward(reference, case, x, w, None), case=f"b=None, {case.describe()}")
+    check_cases(student, reference, "conv2d_forward", [layer.forward(rng, bias=False)],
+                torch_conv2d)
 
 
 @graded("conv2d_forward", kind="errors")
 def test_invalid_arguments(student, rng):
     "invalid arguments raise ValueError naming the argument"
     x, w = rng.standard_normal((1, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
-    check_value_errors(student.conv2d_forward, [
-        ("stride=0", (x, w), {"stride": 0}, ("stride",)),
-        ("stride=(1, -1)", (x, w), {"stride": (1, -1)}, ("stride",)),
-        ("padding=-1", (x, w), {"padding": -1}, ("padding",)),
-        ("dilation=0", (x, w), {"dilation": 0}, ("dilation",)),
-        ("groups=0", (x, w), {"groups": 0}, ("groups",)),
-        ("groups=2 with 3 input channels", (rng.standard_normal((1, 3, 6, 6)),
-                                            rng.standard_normal((4, 1, 3, 3))),
-         {"groups": 2}, ("groups",)),
-        ("a 7x7 kernel on a 6x6 input", (x, rng.standard_normal((3, 2, 7, 7))), {},
-         KERNEL_NAMES),
-        ("a 3x3 kernel dilated to 7x7 on a 6x6 input", (x, w), {"dilation": 3},
-         KERNEL_NAMES + ("dilation",)),
+    check_raises(student, "conv2d_forward", [
+        (Case({"x": x, "w": w}, {"stride": 0}), ("stride",)),
+        (Case({"x": x, "w": w}, {"stride": (1, -1)}), ("stride",)),
+        (Case({"x": x, "w": w}, {"padding": -1}), ("padding",)),
+        (Case({"x": x, "w": w}, {"dilation": 0}), ("dilation",)),
+        (Case({"x": x, "w": w}, {"groups": 0}), ("groups",)),
+        (Case({"x": rng.standard_normal((1, 3, 6, 6)), "w": rng.standard_normal((4, 1, 3, 3))},
+              {"groups": 2}, "groups=2 with 3 input channels"), ("groups",)),
+        (Case({"x": x, "w": rng.standard_normal((3, 2, 7, 7))}, {},
+              "a 7x7 kernel on a 6x6 input"), KERNEL_NAMES),
+        (Case({"x": x, "w": w}, {"dilation": 3}, "a 3x3 kernel dilated to 7x7 on a 6x6 input"),
+         (*KERNEL_NAMES, "dilation")),
     ])

@@ -1,26 +1,6 @@
-"""avg_pool2d_backward against autograd through F.avg_pool2d(count_include_pad=True), and
-the arguments it must refuse."""
+"""Hidden tests of avg_pool2d_backward: against PyTorch, and the arguments it must refuse
+(the four pooling functions share their tests: see ``cases.pooling_tests``)."""
 
-import pytest
+from autograder.suites.a03_pooling.cases import pooling_tests
 
-from autograder.harness import graded
-from autograder.suites.a03_pooling.cases import (
-    AVG_FAMILIES,
-    INVALID_ARGUMENTS,
-    check_backward,
-    check_rejects,
-)
-
-
-@graded("avg_pool2d_backward", weight=2)
-@pytest.mark.parametrize("family", AVG_FAMILIES.values(), ids=AVG_FAMILIES.keys())
-def test_matches_pytorch(student, reference, rng, family):
-    "matches autograd through F.avg_pool2d(count_include_pad=True)"
-    check_backward(student, reference, "avg", family, rng)
-
-
-@graded("avg_pool2d_backward", weight=0.5, kind="errors")
-@pytest.mark.parametrize("options, names", INVALID_ARGUMENTS)
-def test_rejects_invalid_arguments(student, options, names):
-    "raises ValueError naming the argument"
-    check_rejects(student.avg_pool2d_backward, options, names, backward=True)
+test_matches_pytorch, test_rejects_invalid_arguments = pooling_tests("avg_pool2d_backward")
