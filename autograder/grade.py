@@ -5,9 +5,8 @@ process (``autograder.grade_one``), up to ``jobs`` at a time. Each job leads its
 group; a job that overruns its submissions' time budgets is killed with everything it
 started. The ``results.json`` it wrote stand, a submission it did not finish is marked
 ``grader error`` and the tests it did not reach score zero. The max score of each assignment
-comes from collecting its suite once per run, in a process of its own, so that it does not
-depend on any grading job. The class's ``grades.csv`` is written at the end (atomically),
-one row per student and assignment.
+is the manifest's (``cnnlab.course``), whatever happened to a job. The class's
+``grades.csv`` is written at the end (atomically), one row per student and assignment.
 
 Student folders with names that cannot be student ids are skipped with a warning; a student
 or assignment folder that is a symbolic link (or resolves outside SUBMISSIONS) is never
@@ -39,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grade_one import PARENT_ENV
-from autograder.results import STATUSES
+from autograder.results import STATUSES, ungraded_results
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 
@@ -47,8 +46,6 @@ from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 JOB_MARGIN_SECONDS = 120
 #: Seconds a hidden suite may spend on one submission besides the student's code.
 SUITE_SECONDS = 120
-#: Seconds the collection of the run's suites (their max scores) may take.
-COLLECT_SECONDS = 300
 #: Seconds to wait for a killed process to be gone.
 KILL_WAIT_SECONDS = 30
 #: Most submissions one grading job takes on: more share the start-up, fewer share a failure.
@@ -245,23 +242,22 @@ class Jobs:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._running: dict[int, tuple[subprocess.Popen, bool]] = {}
+        self._running: dict[int, subprocess.Popen] = {}
         self._reaping: set[int] = set()  # ended, killed, not yet reaped by their Popen
         self._baseline = set(_children())
         self.signum: int | None = None
 
-    def start(self, command: list[str], log: Path, *, job: bool = True
-              ) -> subprocess.Popen | None:
+    def start(self, command: list[str], log: Path) -> subprocess.Popen | None:
         """Start ``command`` (its output to ``log``); None once the run is interrupted."""
         with self._lock:
-            if self.signum is not None and job:
+            if self.signum is not None:
                 return None
             with open(log, "wb") as output:
                 process = subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
                                            stdout=output, stderr=subprocess.STDOUT,
                                            start_new_session=True, env=os.environ | {
                                                PARENT_ENV: str(os.getpid())})
-            self._running[process.pid] = (process, job)
+            self._running[process.pid] = process
             return process
 
     def wait(self, process: subprocess.Popen, timeout: float) -> bool:
@@ -291,13 +287,11 @@ class Jobs:
         return ended
 
     def interrupt(self, signum: int) -> None:
-        """A signal arrived: kill every running job (a second signal: every process)."""
+        """A signal arrived: kill every running job."""
         with self._lock:
-            again = self.signum is not None
             self.signum = self.signum or signum
-            for pid, (_, job) in list(self._running.items()):
-                if job or again:
-                    _killpg(pid)
+            for pid in list(self._running):
+                _killpg(pid)
 
     def kill_all(self) -> None:
         with self._lock:
@@ -407,30 +401,6 @@ def grade_batch(batch: list[Submission], out: Path, scratch: Path,
     return problem, _tail(log)
 
 
-def collect_max_scores(assignment_ids: list[str], scratch: Path, jobs: Jobs
-                       ) -> dict[str, float | None]:
-    """The max score of each assignment, from collecting its hidden suite (without running
-    it) in one child process; None where the suite could not be collected."""
-    if not assignment_ids:
-        return {}
-    scratch.mkdir(parents=True, exist_ok=True)
-    target = scratch / "max_scores.json"
-    command = [sys.executable, "-m", "autograder.grade_one", "--max-scores", str(target),
-               "--scratch", str(scratch)]
-    for assignment_id in assignment_ids:
-        command += ["--assignment", assignment_id]
-    process = jobs.start(command, scratch.with_name(f"{scratch.name}.log"), job=False)
-    if process is not None:
-        jobs.wait(process, COLLECT_SECONDS)
-    try:
-        collected = json.loads(target.read_text())
-    except (OSError, ValueError):
-        collected = {}
-    if not isinstance(collected, dict):
-        collected = {}
-    return {a: _number(collected.get(a)) for a in assignment_ids}
-
-
 def _number(value) -> float | None:
     """``value`` as a float if it is a finite, non-negative number, else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -456,12 +426,12 @@ def _problem_with(results) -> str | None:
     return None
 
 
-def read_results(path: Path, problem: str | None = None, printed: bytes = b"",
-                 max_score: float | None = None) -> dict:
+def read_results(path: Path, max_score: float, problem: str | None = None,
+                 printed: bytes = b"") -> dict:
     """A submission's results, marked ``grader error`` where the job wrote none, wrote
     something that is not a results file, or did not finish them; then ``problem`` and what
-    the job ``printed`` are added to its log. ``max_score`` is the assignment's (from its
-    suite), for results the job did not write, and to check those it did."""
+    the job ``printed`` are added to its log. ``max_score`` is the assignment's (the
+    manifest's), for results the job did not write, and to check those it did."""
     try:
         if path.stat().st_size > MAX_RESULTS_BYTES:
             raise ValueError("it is too large")
@@ -471,13 +441,12 @@ def read_results(path: Path, problem: str | None = None, printed: bytes = b"",
         results, unusable = None, "the grading job wrote none"
     except (OSError, ValueError, RecursionError) as error:
         results, unusable = None, f"it could not be read ({type(error).__name__}: {error})"
-    if unusable is None and max_score is not None \
-            and abs(float(results["max_score"]) - max_score) > 1e-6:
-        unusable = f"its max_score {results['max_score']:g} is not the suite's {max_score:g}"
+    if unusable is None and abs(float(results["max_score"]) - max_score) > 1e-6:
+        unusable = (f"its max_score {results['max_score']:g} is not the assignment's "
+                    f"{max_score:g}")
     if unusable is not None:
-        results = {"score": 0.0, "max_score": max_score or 0.0, "tests": [],
-                   "output": f"no usable results.json: {unusable}",
-                   "extra_data": {"status": "grader error", "finished": False}}
+        results = ungraded_results(max_score, "grader error",
+                                   f"no usable results.json: {unusable}", finished=False)
     if results["extra_data"].get("finished") is not True:
         why = problem or "the grading job ended before this submission was done"
         results["output"] = f"{results['output']}; {why}: see grading.log"
@@ -489,12 +458,10 @@ def read_results(path: Path, problem: str | None = None, printed: bytes = b"",
     return results
 
 
-def refused_results(submission: Submission, max_score: float | None, path: Path) -> dict:
+def refused_results(submission: Submission, path: Path) -> dict:
     """Write and return the results of a submission that is not graded (a link)."""
-    results = {"score": 0.0, "max_score": max_score or 0.0, "tests": [],
-               "output": f"not graded: {submission.refused}",
-               "extra_data": {"status": "import error", "finished": True,
-                              "refused": submission.refused}}
+    results = ungraded_results(submission.assignment.max_score, "import error",
+                               f"not graded: {submission.refused}", refused=submission.refused)
     _write_json(path, results)
     return results
 
@@ -595,33 +562,20 @@ def grade_class(submissions_root: Path, out: Path, only: list[str] | None = None
 
 def _grade(submissions: list[Submission], out: Path, jobs: int,
            running: Jobs, log) -> dict[Submission, dict]:
-    """Run the grading jobs and the collection of max scores in one scratch folder, which is
-    removed at the end whatever happens; return each submission's results."""
+    """Run the grading jobs in one scratch folder, which is removed at the end whatever
+    happens; return each submission's results."""
     to_grade = [s for s in submissions if not s.refused]
     work = batches(to_grade, jobs)
     scratch = Path(tempfile.mkdtemp(prefix="cnnlab-grade-"))
     with _subreaper():
         try:
-            with ThreadPoolExecutor(max_workers=max(jobs, 1) + 1) as pool:
-                maxima = pool.submit(collect_max_scores,
-                                     list(dict.fromkeys(s.assignment.id for s in submissions)),
-                                     scratch / "max-scores", running)
+            with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
                 graded = [pool.submit(grade_batch, batch, out, scratch / f"job-{number}",
                                       running)
                           for number, batch in enumerate(work)]
                 outcomes = [_outcome(future, lambda error: (
                     f"the grader failed: {type(error).__name__}: {error}", b""))
                     for future in graded]
-                max_scores = _outcome(maxima, lambda error: {})
-                max_scores = {s.assignment.id: max_scores.get(s.assignment.id)
-                              for s in submissions}
-            for assignment_id, total in max_scores.items():
-                if total is None:
-                    printed = _tail(scratch / "max-scores" / assignment_id / "collect.log") \
-                        or _tail(scratch / "max-scores.log")
-                    log(f"warning: could not collect the hidden suite of {assignment_id} to "
-                        "find its max score: "
-                        + " | ".join(printed.decode(errors="replace").splitlines()[-5:]))
         finally:
             running.kill_all()
             left = remove_tree(scratch)
@@ -637,9 +591,9 @@ def _grade(submissions: list[Submission], out: Path, jobs: int,
     results = {}
     for batch, (problem, printed) in zip(work, outcomes, strict=True):
         for s in batch:
-            results[s] = read_results(s.results_path(out), problem, printed,
-                                      max_scores[s.assignment.id])
+            results[s] = read_results(s.results_path(out), s.assignment.max_score, problem,
+                                      printed)
     for s in submissions:
         if s.refused:
-            results[s] = refused_results(s, max_scores[s.assignment.id], s.results_path(out))
+            results[s] = refused_results(s, s.results_path(out))
     return results

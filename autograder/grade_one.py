@@ -13,18 +13,12 @@ Each submission's pytest output goes to ``grading.log`` beside its ``results.jso
 Exits 0 when every suite ran, whatever the scores. ``--scratch DIR`` names the job's working
 folder (made if missing, left in place: ``autograder.grade`` removes the run's scratch);
 without it the job makes and removes a temporary one.
-
-``--max-scores FILE`` collects the suites of the given assignments (``--assignment``, once
-or more) without running them and writes ``{assignment: max score}`` to FILE (``null`` where
-a suite could not be collected); ``autograder.grade`` uses it so that the max score in
-``grades.csv`` does not depend on a grading job.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import tempfile
@@ -66,24 +60,6 @@ def run_logged(arguments: list[str], log: Path) -> int:
                 os.close(original)
 
 
-def collect_max_score(assignment_id: str, scratch: Path) -> float | None:
-    """The points of one hidden suite, from collecting it with the scoring plugin (which
-    writes a results.json with every test at zero as soon as the tests are collected);
-    ``None`` where the suite cannot be collected."""
-    folder = scratch / assignment_id
-    results = folder / "results.json"
-    arguments = pytest_arguments(assignment_id, [
-        "--collect-only", "--submission", str(folder / "no-submission"),
-        "--results", str(results)])
-    code = run_logged(arguments, folder / "collect.log")
-    try:
-        collected = json.loads(results.read_text())
-        total = float(collected["max_score"])
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    return total if code == pytest.ExitCode.OK and total > 0 else None
-
-
 @contextlib.contextmanager
 def working_folder(scratch: str | None):
     """Run in ``scratch`` (made if missing, kept), else in a fresh temporary folder."""
@@ -104,25 +80,16 @@ def main(argv: list[str]) -> int:
         if os.getppid() != int(parent):  # it died before we could ask to follow it
             return 1
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", action="append", required=True)
+    parser.add_argument("--assignment", required=True)
     # Paths are made absolute before the job moves to its scratch folder.
     parser.add_argument("--submission", action="append", default=[], type=os.path.abspath)
     parser.add_argument("--results", action="append", default=[], type=os.path.abspath)
     parser.add_argument("--scratch", type=os.path.abspath,
                         help="working folder of the job (default: a temporary one)")
-    parser.add_argument("--max-scores", type=os.path.abspath, metavar="FILE",
-                        help="only collect the suites; write their max scores to FILE")
     args, rest = parser.parse_known_args(argv)
     # Hidden suites need no third-party pytest plugins: leaving them out is faster and
     # keeps grading the same whatever else is installed.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    if args.max_scores is not None:
-        with working_folder(args.scratch) as scratch:
-            totals = {a: collect_max_score(a, scratch) for a in dict.fromkeys(args.assignment)}
-        Path(args.max_scores).write_text(json.dumps(totals))
-        return 0 if all(total is not None for total in totals.values()) else 1
-    if len(args.assignment) != 1:
-        parser.error("give one --assignment")
     if not args.submission:
         parser.error("give at least one --submission")
     if len(args.submission) != len(args.results):
@@ -131,7 +98,7 @@ def main(argv: list[str]) -> int:
     # Nothing a suite's tools write lands in the course folder.
     with working_folder(args.scratch):
         for submission, results in zip(args.submission, args.results, strict=True):
-            arguments = pytest_arguments(args.assignment[0], [
+            arguments = pytest_arguments(args.assignment, [
                 *rest, "--submission", submission, "--results", results])
             code = run_logged(arguments, Path(results).with_name("grading.log"))
             failed += code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)

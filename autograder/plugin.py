@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.results import KINDS, SubmissionResult, TestResult
+from autograder.results import KINDS, SubmissionResult, TestResult, ungraded_results
 from autograder.sandbox import isolation_level
 from autograder.student import StudentError, StudentModule, clip
 from cnnlab.course import get_assignment
@@ -61,6 +61,7 @@ class Scorer:
         self.result = SubmissionResult(self.assignment.id, seed, isolation_level())
         self.started = time.monotonic()
         self.grader_errors = 0
+        self.broken: str | None = None  # why the suite does not fit the manifest
         self._student: StudentModule | None = None
         self._reference = None
 
@@ -140,6 +141,7 @@ class Scorer:
         """Stop: the suite does not fit the manifest. That is the grader's error, and the
         results say so."""
         self.grader_errors += 1
+        self.broken = problem
         self.write()
         raise pytest.UsageError(problem)
 
@@ -166,9 +168,15 @@ class Scorer:
     def write(self) -> None:
         self.result.status = self.status
         self.result.execution_time = time.monotonic() - self.started
+        if self.broken is None:
+            results = self.result.to_gradescope()
+        else:
+            results = ungraded_results(self.assignment.max_score, "grader error",
+                                       f"grader error, not the student's fault: the hidden "
+                                       f"suite does not fit the manifest: {self.broken}")
         self.results_path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.results_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.result.to_gradescope(), indent=2))
+        temporary.write_text(json.dumps(results, indent=2))
         temporary.replace(self.results_path)
 
 

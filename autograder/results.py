@@ -113,3 +113,12 @@ class SubmissionResult:
             "extra_data": {"status": self.status, "seed": self.seed,
                            "finished": self.finished, "isolation": self.isolation},
         }
+
+
+def ungraded_results(max_score: float, status: str, output: str, finished: bool = True,
+                     **extra) -> dict:
+    """The ``results.json`` of a submission that no suite graded (a refused link, a job
+    that wrote nothing usable): no tests, zero of the assignment's full ``max_score``."""
+    return {"score": 0.0, "max_score": round(max_score, 6), "execution_time": 0.0,
+            "output": output, "tests": [],
+            "extra_data": {"status": status, "finished": finished, **extra}}

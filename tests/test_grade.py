@@ -26,9 +26,10 @@ def test_batches_hold_one_assignment_keep_every_job_busy_and_stay_small():
 
 
 def test_a_job_that_wrote_nothing_is_a_grader_error(tmp_path):
-    results = read_results(tmp_path / "results.json", "the grading job failed (exit code 1)",
-                           b"Traceback ...")
-    assert results["extra_data"]["status"] == "grader error" and results["score"] == 0
+    results = read_results(tmp_path / "results.json", 10.0,
+                           "the grading job failed (exit code 1)", b"Traceback ...")
+    assert results["extra_data"]["status"] == "grader error"
+    assert (results["score"], results["max_score"]) == (0, 10.0)
     assert json.loads((tmp_path / "results.json").read_text()) == results
     assert "Traceback" in (tmp_path / "grading.log").read_text()
 
@@ -41,12 +42,12 @@ def _partial(tmp_path: Path, finished: bool) -> Path:
 
 
 def test_an_unfinished_submission_keeps_its_partial_results_as_a_grader_error(tmp_path):
-    results = read_results(_partial(tmp_path, False), "the grading job overran its 360 s")
+    results = read_results(_partial(tmp_path, False), 5.0, "the grading job overran its 360 s")
     assert results["score"] == 2.0 and results["extra_data"]["status"] == "grader error"
     assert "the grading job overran its 360 s" in results["output"]
 
 
 def test_a_finished_submission_stands_whatever_happened_later_in_its_batch(tmp_path):
-    results = read_results(_partial(tmp_path, True), "the grading job overran its 360 s")
+    results = read_results(_partial(tmp_path, True), 5.0, "the grading job overran its 360 s")
     assert results["extra_data"]["status"] == "graded"
     assert results["output"] == "a01: 2 of 5 tests passed"

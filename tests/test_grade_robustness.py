@@ -1,9 +1,8 @@
 """The class grader against what goes wrong around the suites: linked or oddly named
 folders, grading jobs that fail, overrun or print nonsense, signals, an unsafe machine.
 
-Most tests replace the grading job (``autograder.grade.job_command``) by a small script and
-the collection of max scores by a fixed table, so that they run in a second or two; one test
-collects the real suite.
+Most tests replace the grading job (``autograder.grade.job_command``) by a small script, so
+that they run in a second or two.
 """
 
 from __future__ import annotations
@@ -76,12 +75,6 @@ def scratch_root(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def fixed_max_scores(monkeypatch):
-    monkeypatch.setattr(grade, "collect_max_scores",
-                        lambda ids, scratch, jobs: {a: A01_POINTS for a in ids})
-
-
 def fake_jobs(monkeypatch, mode: str, markers: Path) -> Path:
     """Grade with FAKE_JOB in ``mode``; it leaves its markers in ``markers``."""
     markers.mkdir(exist_ok=True)
@@ -116,8 +109,7 @@ def quiet(line: str) -> None:
 # -- 1. linked submissions ------------------------------------------------------------------
 
 
-def test_linked_submissions_are_refused_and_never_graded(tmp_path, monkeypatch, scratch_root,
-                                                         fixed_max_scores):
+def test_linked_submissions_are_refused_and_never_graded(tmp_path, monkeypatch, scratch_root):
     no_jobs(monkeypatch)
     subs, out = tmp_path / "submitted", tmp_path / "out"
     (subs / "sam").mkdir(parents=True)  # links to the solution instead of submitting files
@@ -180,23 +172,20 @@ def test_a_class_of_odd_folders_still_gets_its_grades_csv(tmp_path, monkeypatch,
 # -- 4. max scores --------------------------------------------------------------------------
 
 
-def test_a_job_that_wrote_nothing_scores_zero_of_the_suites_max(tmp_path, monkeypatch,
+def test_a_job_that_wrote_nothing_scores_zero_of_the_assignments_max(tmp_path, monkeypatch,
                                                                 scratch_root):
     fake_jobs(monkeypatch, "fail", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
     make_submission(subs, "s1", A01)
     make_submission(subs, "s2", A01)
-    rows = grade_class(subs, out, jobs=2, log=quiet)  # the suite is really collected
+    rows = grade_class(subs, out, jobs=2, log=quiet)
     assert {r["status"] for r in rows} == {"grader error"}
-    assert {r["score"] for r in rows} == {0.0}
-    points = rows[0]["max_score"]
-    assert points > 0 and all(r["max_score"] == points for r in rows)
-    assert results_of(out, "s1")["max_score"] == points
+    assert {(r["score"], r["max_score"]) for r in rows} == {(0.0, A01_POINTS)}
+    assert results_of(out, "s1")["max_score"] == A01_POINTS
     assert "exit code 3" in results_of(out, "s1")["output"]
 
 
-def test_results_of_an_earlier_run_do_not_stand(tmp_path, monkeypatch, scratch_root,
-                                                fixed_max_scores):
+def test_results_of_an_earlier_run_do_not_stand(tmp_path, monkeypatch, scratch_root):
     fake_jobs(monkeypatch, "fail", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
     make_submission(subs, "s1", A01)
@@ -230,8 +219,7 @@ def test_remove_tree_takes_trees_deeper_than_recursion_and_path_limits(tmp_path)
 
 
 def test_an_overrunning_job_is_killed_with_everything_it_started(tmp_path, monkeypatch,
-                                                                 scratch_root,
-                                                                 fixed_max_scores):
+                                                                 scratch_root):
     markers = fake_jobs(monkeypatch, "hang-with-children", tmp_path / "markers")
     monkeypatch.setattr(grade, "job_limit", lambda batch: 3.0)
     subs, out = tmp_path / "submitted", tmp_path / "out"
@@ -249,8 +237,7 @@ def test_an_overrunning_job_is_killed_with_everything_it_started(tmp_path, monke
     assert not list(scratch_root.glob("cnnlab-grade-*"))
 
 
-def test_sigint_kills_the_jobs_and_writes_the_grades(tmp_path, monkeypatch, scratch_root,
-                                                     fixed_max_scores, capsys):
+def test_sigint_kills_the_jobs_and_writes_the_grades(tmp_path, monkeypatch, scratch_root, capsys):
     markers = fake_jobs(monkeypatch, "hang-with-children", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
     for student in ("s1", "s2", "s3"):
@@ -281,8 +268,7 @@ def test_sigint_kills_the_jobs_and_writes_the_grades(tmp_path, monkeypatch, scra
 
 
 def test_interrupted_grade_class_raises_after_writing_the_grades(tmp_path, monkeypatch,
-                                                                 scratch_root,
-                                                                 fixed_max_scores):
+                                                                 scratch_root):
     fake_jobs(monkeypatch, "pass", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
     make_submission(subs, "s1", A01)
@@ -321,7 +307,7 @@ def test_a_results_file_that_is_not_one_is_a_grader_error(tmp_path, text):
     path = tmp_path / "results.json"
     path.write_bytes(text.encode("utf-8", "surrogateescape") if text != "\xff\xfe"
                      else b"\xff\xfe")
-    results = read_results(path, None, b"", max_score=A01_POINTS)
+    results = read_results(path, A01_POINTS)
     assert results["extra_data"]["status"] == "grader error"
     assert (results["score"], results["max_score"]) == (0.0, A01_POINTS)
     assert "no usable results.json" in results["output"]
@@ -331,14 +317,13 @@ def test_a_results_file_that_is_not_one_is_a_grader_error(tmp_path, text):
 def test_a_finished_valid_results_file_stands(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(_valid())
-    assert read_results(path, "the job overran", max_score=A01_POINTS) == json.loads(_valid())
+    assert read_results(path, A01_POINTS, "the job overran") == json.loads(_valid())
 
 
 # -- 7. a machine that allows no namespaces -------------------------------------------------
 
 
-def test_an_unsafe_machine_is_refused_unless_allowed(tmp_path, monkeypatch, scratch_root,
-                                                     fixed_max_scores):
+def test_an_unsafe_machine_is_refused_unless_allowed(tmp_path, monkeypatch, scratch_root):
     monkeypatch.setattr(grade, "isolation_level", lambda: ISOLATION_LIMITS)
     subs, out = tmp_path / "submitted", tmp_path / "out"
     make_submission(subs, "s1", A01)
@@ -354,8 +339,7 @@ def test_an_unsafe_machine_is_refused_unless_allowed(tmp_path, monkeypatch, scra
 
 
 def test_cnnlab_grade_refuses_an_unsafe_machine_without_the_flag(tmp_path, monkeypatch,
-                                                                 scratch_root,
-                                                                 fixed_max_scores, capsys):
+                                                                 scratch_root, capsys):
     monkeypatch.setattr(grade, "isolation_level", lambda: ISOLATION_LIMITS)
     fake_jobs(monkeypatch, "pass", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
@@ -370,8 +354,7 @@ def test_cnnlab_grade_refuses_an_unsafe_machine_without_the_flag(tmp_path, monke
 # -- 3. exit codes, and grades.csv ----------------------------------------------------------
 
 
-def test_cnnlab_grade_exits_1_naming_each_grader_error(tmp_path, monkeypatch, scratch_root,
-                                                       fixed_max_scores, capsys):
+def test_cnnlab_grade_exits_1_naming_each_grader_error(tmp_path, monkeypatch, scratch_root, capsys):
     fake_jobs(monkeypatch, "fail", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
     make_submission(subs, "s1", A01)
@@ -384,7 +367,7 @@ def test_cnnlab_grade_exits_1_naming_each_grader_error(tmp_path, monkeypatch, sc
 
 
 def test_cnnlab_grade_exits_0_when_every_submission_is_graded(tmp_path, monkeypatch,
-                                                              scratch_root, fixed_max_scores,
+                                                              scratch_root,
                                                               capsys):
     fake_jobs(monkeypatch, "pass", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
@@ -393,8 +376,7 @@ def test_cnnlab_grade_exits_0_when_every_submission_is_graded(tmp_path, monkeypa
     assert capsys.readouterr().err == ""
 
 
-def test_grades_csv_is_replaced_in_one_step(tmp_path, monkeypatch, scratch_root,
-                                            fixed_max_scores):
+def test_grades_csv_is_replaced_in_one_step(tmp_path, monkeypatch, scratch_root):
     fake_jobs(monkeypatch, "pass", tmp_path / "markers")
     subs, out = tmp_path / "submitted", tmp_path / "out"
     make_submission(subs, "s1", A01)

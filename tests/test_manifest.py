@@ -5,6 +5,7 @@ error, and every failure names the seed that replays it."""
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -95,3 +96,34 @@ def test_a_reference_that_disagrees_with_pytorch_is_a_grader_error(
     assert results["extra_data"]["status"] == "grader error"
     disagreeing = [t for t in results["tests"] if "disagree" in t["output"]]
     assert disagreeing and all(function_of(t) == GLOBAL for t in disagreeing)
+
+
+#: A grading job whose manifest lacks global_avg_pool2d, which the a03 suite grades.
+WITHOUT_GLOBAL = """
+import runpy, sys
+from dataclasses import replace
+from cnnlab import course
+pooling = course.ASSIGNMENTS["a03_pooling"]
+course.ASSIGNMENTS["a03_pooling"] = replace(pooling, graded=tuple(
+    g for g in pooling.graded if g.name != "global_avg_pool2d"))
+sys.argv[0] = "grade_one"
+runpy.run_module("autograder.grade_one", run_name="__main__")
+"""
+
+
+def test_cnnlab_grade_exits_1_and_names_each_grader_error(tmp_path, monkeypatch, capsys):
+    from autograder import grade
+    from cnnlab.cli import main
+
+    job_command = grade.job_command
+    monkeypatch.setattr(grade, "job_command", lambda *args: [
+        sys.executable, "-c", WITHOUT_GLOBAL, *job_command(*args)[3:]])
+    make_submission(tmp_path / "submitted", "alice", A03)
+    assignment = course.get_assignment(A03)
+    monkeypatch.setitem(course.ASSIGNMENTS, A03, replace(assignment, graded=tuple(
+        g for g in assignment.graded if g.name != GLOBAL)))
+    code = main(["grade", str(tmp_path / "submitted"), "--out", str(tmp_path / "out")])
+    assert code == 1
+    stderr = capsys.readouterr().err
+    assert "grader error: student alice, assignment a03_pooling" in stderr
+    assert "'global_avg_pool2d' is not graded in a03_pooling" in stderr
