@@ -19,7 +19,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.harness import WINDOW_NAMES, Case, plain
+from autograder.harness import WINDOW_NAMES, Case, check_cases, graded, plain
 
 # The oracles' tensors are tiny: one thread spares each call the start-up of a thread pool,
 # which costs ~20 ms a call on a busy machine (against ~20 us on one thread).
@@ -205,3 +205,26 @@ def torch_conv_transpose2d(case: Case) -> np.ndarray:
     """``F.conv_transpose2d``."""
     x, w, b = (_tensor(a) for a in case.inputs.values())
     return F.conv_transpose2d(x, w, b, **_plain(case.options)).numpy()
+
+
+# -- the tests both forward passes have ----------------------------------------------------
+
+
+def forward_tests(function: str, layers: list[Layer], float32_layers: list[Layer],
+                  no_bias_layers: list[Layer], oracle, pytorch: str):
+    """The hidden tests of a forward pass ``function`` against its PyTorch ``oracle``:
+    every layer of ``layers`` in float64, ``float32_layers`` again in float32, and
+    ``no_bias_layers`` with ``b=None``; ``pytorch`` names the oracle for the feedback."""
+    @graded(function)
+    @pytest.mark.parametrize("layer, dtype", in_both_dtypes(layers, float32_layers))
+    def test_against_pytorch(student, reference, rng, layer, dtype):
+        check_cases(student, reference, function, [layer.forward(rng, dtype)], oracle)
+
+    @graded(function)
+    @pytest.mark.parametrize("layer", no_bias_layers, ids=ids(no_bias_layers))
+    def test_without_bias(student, reference, rng, layer):
+        check_cases(student, reference, function, [layer.forward(rng, bias=False)], oracle)
+
+    test_against_pytorch.__doc__ = f"against PyTorch's {pytorch}"
+    test_without_bias.__doc__ = f"b=None, against PyTorch's {pytorch}"
+    return test_against_pytorch, test_without_bias

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from autograder.harness import Case, check_cases, check_example, check_raises, graded
+from autograder.harness import Case, check_example, check_raises, graded
 from autograder.suites.a02_convolution.cases import (
     FLOAT32_LAYERS,
     KERNEL_NAMES,
     LAYERS,
     chosen,
-    ids,
-    in_both_dtypes,
+    forward_tests,
     torch_conv2d,
 )
 
@@ -65,20 +63,8 @@ def test_vertical_edge_example(student):
         "the vertical-edge example"), as_batch(EDGE_MAP))
 
 
-@graded("conv2d_forward")
-@pytest.mark.parametrize("layer, dtype", in_both_dtypes(LAYERS, FLOAT32_LAYERS))
-def test_against_pytorch(student, reference, rng, layer, dtype):
-    "against PyTorch"
-    check_cases(student, reference, "conv2d_forward", [layer.forward(rng, dtype)],
-                torch_conv2d)
-
-
-@graded("conv2d_forward")
-@pytest.mark.parametrize("layer", NO_BIAS_LAYERS, ids=ids(NO_BIAS_LAYERS))
-def test_without_bias(student, reference, rng, layer):
-    "b=None, against PyTorch"
-    check_cases(student, reference, "conv2d_forward", [layer.forward(rng, bias=False)],
-                torch_conv2d)
+test_against_pytorch, test_without_bias = forward_tests(
+    "conv2d_forward", LAYERS, FLOAT32_LAYERS, NO_BIAS_LAYERS, torch_conv2d, "conv2d")
 
 
 @graded("conv2d_forward", kind="errors")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from autograder.harness import Case, check_cases, check_example, check_raises, graded
+from autograder.harness import Case, check_example, check_raises, graded
 from autograder.suites.a02_convolution.cases import (
     TRANSPOSED_FLOAT32_LAYERS,
     TRANSPOSED_LAYERS,
     chosen,
-    ids,
-    in_both_dtypes,
+    forward_tests,
     torch_conv_transpose2d,
 )
 
@@ -36,21 +34,9 @@ def test_worked_example(student):
             np.array(expected, dtype=np.float64)[np.newaxis, np.newaxis])
 
 
-@graded("conv_transpose2d_forward")
-@pytest.mark.parametrize("layer, dtype",
-                         in_both_dtypes(TRANSPOSED_LAYERS, TRANSPOSED_FLOAT32_LAYERS))
-def test_against_pytorch(student, reference, rng, layer, dtype):
-    "against PyTorch's conv_transpose2d"
-    check_cases(student, reference, "conv_transpose2d_forward", [layer.forward(rng, dtype)],
-                torch_conv_transpose2d)
-
-
-@graded("conv_transpose2d_forward")
-@pytest.mark.parametrize("layer", NO_BIAS_LAYERS, ids=ids(NO_BIAS_LAYERS))
-def test_without_bias(student, reference, rng, layer):
-    "b=None, against PyTorch's conv_transpose2d"
-    check_cases(student, reference, "conv_transpose2d_forward",
-                [layer.forward(rng, bias=False)], torch_conv_transpose2d)
+test_against_pytorch, test_without_bias = forward_tests(
+    "conv_transpose2d_forward", TRANSPOSED_LAYERS, TRANSPOSED_FLOAT32_LAYERS, NO_BIAS_LAYERS,
+    torch_conv_transpose2d, "conv_transpose2d")
 
 
 @graded("conv_transpose2d_forward", kind="errors")
