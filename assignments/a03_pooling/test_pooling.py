@@ -68,7 +68,9 @@ def test_avg_pool_counts_the_padding():
 def test_tied_maxima_send_the_gradient_to_the_first():
     x = np.zeros((1, 1, 2, 2))                  # after a ReLU: four equal maxima
     dx = max_pool2d_backward(np.array([[[[3.0]]]]), x, kernel_size=2)
-    np.testing.assert_array_equal(dx, [[[[3, 0], [0, 0]]]])
+    np.testing.assert_array_equal(dx, [[[[3, 0], [0, 0]]]], err_msg=(
+        "max_pool2d_backward with four tied maxima in a 2x2 window: the whole gradient goes "
+        "to the first one in row-major order, as np.argmax picks it"))
 
 
 def test_overlapping_windows_add_up():
