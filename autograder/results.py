@@ -100,8 +100,8 @@ class SubmissionResult:
         scored = self.scores()
         tests = [{"name": test.name, "score": round(scored[key][0], 9),
                   "max_score": round(test.max_score, 9), "output": scored[key][1],
-                  "extra_data": {"function": test.function, "kind": test.kind,
-                                 "outcome": test.outcome}}
+                  "extra_data": {"function": test.function, "case": test.case,
+                                 "kind": test.kind, "outcome": test.outcome}}
                  for key, test in self.tests.items()]
         passed = sum(t["score"] == t["max_score"] for t in tests)
         return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder import results as model
 from autograder.grade import BATCH_SIZE, Submission, batches, read_results
 from cnnlab.course import get_assignment
 
@@ -51,3 +52,17 @@ def test_a_finished_submission_stands_whatever_happened_later_in_its_batch(tmp_p
     results = read_results(_partial(tmp_path, True), 5.0, "the grading job overran its 360 s")
     assert results["extra_data"]["status"] == "graded"
     assert results["output"] == "a01: 2 of 5 tests passed"
+
+
+def test_each_test_result_carries_its_function_case_kind_and_outcome():
+    result = model.SubmissionResult("a03_pooling", seed=7, isolation="namespaces")
+    result.tests["t1"] = model.TestResult("global_avg_pool2d", "batch of one", "cases", 2.0,
+                                    "wrong", "expected shape (1, 1), got (1,)")
+    result.tests["t2"] = model.TestResult("global_avg_pool2d", "rank 3", "errors", 1.0, "passed",
+                                    "passed")
+    [wrong, gated] = result.to_gradescope()["tests"]
+    assert wrong["name"] == "global_avg_pool2d: batch of one"
+    assert wrong["extra_data"] == {"function": "global_avg_pool2d", "case": "batch of one",
+                                   "kind": "cases", "outcome": "wrong"}
+    assert (gated["score"], gated["max_score"]) == (0.0, 1.0)  # its cases do not pass yet
+    assert "counts once every generated case" in gated["output"]
