@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -58,6 +59,26 @@ def run_logged(arguments: list[str], log: Path) -> int:
             for fd, original in zip((1, 2), saved, strict=True):
                 os.dup2(original, fd)
                 os.close(original)
+
+
+def hidden_tests(assignment_id: str) -> dict[str, int]:
+    """How many hidden tests check each function of the assignment, from collecting its
+    suite (nothing runs) with the scoring plugin, which lists every test and its function;
+    a suite that cannot be collected raises ``RuntimeError``."""
+    with tempfile.TemporaryDirectory(prefix="cnnlab-collect-") as scratch:
+        results = Path(scratch) / "results.json"
+        code = run_logged(pytest_arguments(assignment_id, [
+            "--collect-only", "--submission", str(Path(scratch) / "none"),
+            "--results", str(results)]), Path(scratch) / "collect.log")
+        if code != pytest.ExitCode.OK:
+            raise RuntimeError(f"the hidden suite of {assignment_id} cannot be collected: "
+                               + (Path(scratch) / "collect.log").read_text()[-2000:])
+        tests = json.loads(results.read_text())["tests"]
+    counts: dict[str, int] = {}
+    for test in tests:
+        function = test["extra_data"]["function"]
+        counts[function] = counts.get(function, 0) + 1
+    return counts
 
 
 @contextlib.contextmanager

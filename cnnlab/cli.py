@@ -11,9 +11,12 @@ from cnnlab.course import ASSIGNMENTS, ASSIGNMENTS_DIR, SOLUTIONS_DIR
 
 
 def release(args: argparse.Namespace) -> int:
-    from cnnlab.release import ReleaseBuilder
+    from autograder.grade_one import hidden_tests
+    from cnnlab.release import ReleaseBuilder, hidden_checks_conftest
 
-    builder = ReleaseBuilder(SOLUTIONS_DIR, ASSIGNMENTS_DIR)
+    builder = ReleaseBuilder(SOLUTIONS_DIR, ASSIGNMENTS_DIR, generated={
+        Path(a.id) / "conftest.py": hidden_checks_conftest(a.id, a.points, hidden_tests(a.id))
+        for a in ASSIGNMENTS.values()})
     if args.check:
         stale = builder.stale_files()
         if stale:

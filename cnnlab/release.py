@@ -6,7 +6,11 @@
 - Notebooks go through nbgrader's own preprocessors, in the order of its
   ``generate_assignment`` (solutions cleared, outputs cleared, hidden tests removed, cells
   locked and checksummed), less the steps that need nbgrader's database.
-- Every other file is copied as it is; caches and checkpoints are left out.
+- Every other file is copied as it is (the text of a linked file); caches and checkpoints
+  are left out.
+- Generated files are added: ``cnnlab release`` gives each assignment a ``conftest.py`` that
+  ends a run of the visible checks with what the grader checks after them, from the manifest
+  (``hidden_checks_conftest``).
 
 ``ReleaseBuilder.stale_files()`` compares a fresh build with the committed release, for
 ``cnnlab release --check``.
@@ -77,12 +81,43 @@ def release_notebook(source: str) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-class ReleaseBuilder:
-    """Builds ``release_root`` (``assignments/``) from ``source_root`` (``solutions/``)."""
+def hidden_checks_conftest(assignment_id: str, points: dict[str, float],
+                           hidden_tests: dict[str, int]) -> str:
+    """The text of a release's ``conftest.py``: after the visible checks, a summary of the
+    hidden tests each function still faces (``hidden_tests``) and its ``points``."""
+    rows = "".join(f"    {function!r}: ({points[function]:g}, {hidden_tests.get(function, 0)}),\n"
+                   for function in points)
+    return f'''"""Written by ``cnnlab release`` from the course manifest (do not edit): after the
+visible checks, what the grader checks in {assignment_id}."""
 
-    def __init__(self, source_root: Path, release_root: Path) -> None:
+#: function -> (its points, its hidden tests)
+HIDDEN_TESTS = {{
+{rows}}}
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.section("what the grader checks after these")
+    terminalreporter.write_line(
+        "These checks are a sample. The grader runs its own tests, on fresh inputs, against "
+        "PyTorch:")
+    for function, (points, tests) in HIDDEN_TESTS.items():
+        terminalreporter.write_line(f"  {{function:<30}} {{points:>4g}} points over "
+                                    f"{{tests}} hidden tests")
+    terminalreporter.write_line(
+        "A function's error-message and worked-example tests count once all its generated "
+        "cases pass.")
+'''
+
+
+class ReleaseBuilder:
+    """Builds ``release_root`` (``assignments/``) from ``source_root`` (``solutions/``), plus
+    the ``generated`` files (``{path relative to the release: text}``)."""
+
+    def __init__(self, source_root: Path, release_root: Path,
+                 generated: dict[Path, str] | None = None) -> None:
         self.source_root = Path(source_root)
         self.release_root = Path(release_root)
+        self.generated = generated or {}
 
     def source_files(self) -> list[Path]:
         """Every file to release, relative to the source root, in a stable order."""
@@ -107,6 +142,11 @@ class ReleaseBuilder:
                 destination.write_text(release_notebook(source.read_text()))
             else:
                 shutil.copyfile(source, destination)
+            written.append(destination)
+        for relative, text in self.generated.items():
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_text(text)
             written.append(destination)
         return written
 

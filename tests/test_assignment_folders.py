@@ -13,6 +13,7 @@ import pytest
 from nbclient import NotebookClient
 from support import make_submission
 
+from autograder.grade_one import hidden_tests
 from cnnlab.course import ASSIGNMENTS
 
 IDS = sorted(ASSIGNMENTS)
@@ -69,6 +70,17 @@ def test_visible_checks_fail_cleanly_on_the_stubs(assignment_id):
     assert result.returncode == pytest.ExitCode.TESTS_FAILED and errors, result.stdout[-3000:]
     assert all("NotImplementedError" in line for line in errors), errors
     assert len(result.stdout.splitlines()) < 250, "a failure should not print pages of arrays"
+
+
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_the_visible_checks_end_with_what_the_grader_checks_next(assignment_id):
+    result = _pytest_in(ASSIGNMENTS[assignment_id].release_dir)
+    summary = result.stdout.split("what the grader checks after these", 1)[-1]
+    counts = hidden_tests(assignment_id)
+    for function, points in ASSIGNMENTS[assignment_id].points.items():
+        assert f"{function} " in summary and \
+            f"{points:g} points over {counts[function]} hidden tests" in summary, summary
+    assert "all tests passed" not in result.stdout.lower()
 
 
 @pytest.mark.parametrize("bug", BUGS)
