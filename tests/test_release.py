@@ -116,7 +116,11 @@ def test_committed_release_is_up_to_date():
 def test_check_fails_on_a_stale_copy_of_the_course(tmp_path):
     shutil.copytree(SOLUTIONS_DIR, tmp_path / "solutions")
     shutil.copytree(ASSIGNMENTS_DIR, tmp_path / "assignments")
-    stub = next((tmp_path / "assignments").rglob("*.py"))
+    assignment = next(iter(ASSIGNMENTS.values()))
+    stub = tmp_path / "assignments" / assignment.id / f"{assignment.module}.py"
     stub.write_text(stub.read_text() + "# edited by hand\n")
-    stale = ReleaseBuilder(tmp_path / "solutions", tmp_path / "assignments").stale_files()
+    generated = {path.relative_to(ASSIGNMENTS_DIR): path.read_text()
+                 for path in ASSIGNMENTS_DIR.glob("*/conftest.py")}
+    stale = ReleaseBuilder(tmp_path / "solutions", tmp_path / "assignments",
+                           generated).stale_files()
     assert stale == [f"{stub.relative_to(tmp_path / 'assignments')} (out of date)"]
