@@ -5,6 +5,7 @@ fail with a message naming the function and the case, blaming nothing else."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -55,6 +56,19 @@ def test_notebook_runs_top_to_bottom_on_the_reference(assignment_id):
     notebook = nbformat.read(folder / f"{assignment_id}.ipynb", as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment_id", IDS)
+def test_released_notebook_runs_top_to_bottom_on_the_stubs(assignment_id, tmp_path):
+    folder = tmp_path / assignment_id
+    shutil.copytree(ASSIGNMENTS[assignment_id].release_dir, folder)
+    notebook = nbformat.read(folder / f"{assignment_id}.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    printed = "".join(output.get("text", "") for cell in notebook.cells
+                      for output in cell.get("outputs", []))
+    assert "not implemented yet" in printed
 
 
 @pytest.mark.parametrize("assignment_id", IDS)
