@@ -26,7 +26,7 @@ def _value(value) -> str:
     if isinstance(value, np.ndarray):
         dtype = "" if value.dtype == np.float64 else f" {value.dtype.name}"
         return f" {value.shape}{dtype}"
-    return f"={value!r}"
+    return f"={_short(value, 300)}"
 
 
 def assert_matches(actual, expected, *, case: str, tolerance: dict[str, float]) -> None:
@@ -49,7 +49,7 @@ def assert_same(actual, expected, *, case: str) -> None:
 
 
 def _difference(actual, expected) -> str | None:
-    if isinstance(expected, tuple):
+    if isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
             return f"expected {expected!r}, got {actual!r}"
         for index, (a, e) in enumerate(zip(actual, expected, strict=True)):
@@ -100,9 +100,9 @@ def assert_array_close(actual, expected: np.ndarray, *, case: str, rtol: float,
     )
 
 
-def _short(value) -> str:
+def _short(value, limit: int = 80) -> str:
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _words(text: str) -> str:

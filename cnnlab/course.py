@@ -175,6 +175,22 @@ ASSIGNMENTS: dict[str, Assignment] = {
                 "pooling's backward (ties, overlapping windows) carries the most.",
             # Sums of at most a window's values: float32 rounds far less than in a02.
             float32=Tolerance(rtol=1e-5, atol=1e-6)),
+        Assignment(
+            "a04_receptive_field", "receptive_field",
+            (Graded("receptive_field", 8), Graded("layers_from_model", 4),
+             Graded("empirical_receptive_field", 8)),
+            why="Worth 20: the recurrences are the idea and measuring with autograd is its "
+                "check, 8 each; reading the layers out of a model is bookkeeping.",
+            libraries=("numpy", "torch"), driver="torch_modules"),
+        Assignment(
+            "a05_resnet", "resnet",
+            (Graded("conv3x3", 1), Graded("conv1x1", 1), Graded("BasicBlock", 8),
+             Graded("Bottleneck", 8), Graded("ResNet", 6), Graded("resnet18", 2),
+             Graded("resnet34", 2), Graded("resnet50", 2)),
+            why="Worth 30: the two residual blocks carry the idea (the shortcut, where it "
+                "needs a 1x1 conv, the ReLU after the addition), the network assembles "
+                "them; the factories and the two convolutions are one line each.",
+            libraries=("numpy", "torch"), driver="torch_modules"),
     )
 }
 

@@ -38,6 +38,8 @@ def test_grading_the_example_class(tmp_path):
     assert status == {("alice", "a01_output_size"): "graded",
                       ("alice", "a02_convolution"): "graded",
                       ("alice", "a03_pooling"): "graded",
+                      ("alice", "a04_receptive_field"): "graded",
+                      ("alice", "a05_resnet"): "graded",
                       ("bob", "a01_output_size"): "graded",
                       ("bob", "a02_convolution"): "graded",
                       ("bob", "a03_pooling"): "graded",

@@ -50,9 +50,15 @@ def _array(value, what: str) -> np.ndarray:
 
 
 def construct(context: Context, name: str, args: tuple = (), kwargs: dict | None = None,
-              seed: int = 0) -> int:
-    """Call the student's class or factory ``name`` and keep the module it returns."""
+              seed: int = 0, own: tuple = ()) -> int:
+    """Call the student's class or factory ``name`` and keep the module it returns.
+
+    ``own`` lists the positions of ``args`` that name another class of the student's
+    module, passed as that class (``ResNet("BasicBlock", ...)`` gets the student's
+    ``BasicBlock``)."""
     torch.manual_seed(seed)
+    args = [getattr(context.module, arg) if index in own else arg
+            for index, arg in enumerate(args)]
     made = getattr(context.module, name)(*args, **(kwargs or {}))
     if not isinstance(made, nn.Module):
         raise TypeError(f"{name}(...) returned a {type(made).__name__}, not an nn.Module")
@@ -73,6 +79,7 @@ def describe(context: Context, handle: int) -> dict:
     module = context.get(handle)
     return {
         "type": type(module).__name__,
+        "layer": _layer(module),
         "children": [[name, type(child).__name__] for name, child in module.named_children()],
         "modules": {name: _layer(sub) for name, sub in module.named_modules() if name},
         "parameters": {name: list(p.shape) for name, p in module.named_parameters()},
@@ -116,9 +123,10 @@ def forward(context: Context, handle: int, inputs: list, train: bool = False) ->
 
 
 def backward(context: Context, handle: int, inputs: list, grad_output: np.ndarray,
-             train: bool = True) -> dict:
+             train: bool = True, parameters: list | None = None) -> dict:
     """Forward, then backward from ``grad_output``: the output, the inputs' gradients and
-    every parameter's gradient (None where it got none)."""
+    the gradient of every parameter, or of those named in ``parameters`` (None where one
+    got none): a large network's would not fit in a reply."""
     module = context.get(handle)
     module.train(train)
     module.zero_grad(set_to_none=True)
@@ -129,8 +137,36 @@ def backward(context: Context, handle: int, inputs: list, grad_output: np.ndarra
             "input_grads": [_array(t.grad, "an input's gradient") if t.grad is not None
                             else None for t in tensors],
             "param_grads": {name: None if p.grad is None else _array(p.grad, name)
-                            for name, p in module.named_parameters()}}
+                            for name, p in module.named_parameters()
+                            if parameters is None or name in parameters}}
+
+
+#: The layers ``sequential`` builds, by name.
+LAYERS = {layer.__name__: layer for layer in (
+    nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.ReLU, nn.BatchNorm2d, nn.Dropout, nn.Identity)}
+
+
+def sequential(context: Context, spec: list) -> int:
+    """Build a ``torch.nn.Sequential`` from plain data and keep it: each item of ``spec`` is
+    ``[layer name, keyword arguments]`` (a name of ``LAYERS``), or ``["Sequential", spec]``
+    for a nested one."""
+    def build(items: list) -> nn.Sequential:
+        modules = []
+        for name, settings in items:
+            if name == "Sequential":
+                modules.append(build(settings))
+            else:
+                modules.append(LAYERS[name](**settings))
+        return nn.Sequential(*modules)
+    return context.keep(build(spec))
+
+
+def apply(context: Context, function: str, handle: int):
+    """Call the student's ``function`` with the kept module ``handle``; its result (plain
+    data) is the report."""
+    return getattr(context.module, function)(context.get(handle))
 
 
 ACTIONS = {action.__name__: action for action in (
-    construct, set_dtype, describe, state_dict, load_state_dict, forward, backward)}
+    construct, set_dtype, describe, state_dict, load_state_dict, forward, backward,
+    sequential, apply)}

@@ -1,0 +1,215 @@
+"""Shared checks of the a05_resnet hidden suite.
+
+The student's modules are built and run in the sandbox by the assignment's driver
+(``autograder/drivers/torch_modules.py``), which reports plain data; the reference's are
+built here. Weights and inputs are made here: the reference's random weights (BatchNorm
+statistics included) are loaded into the student's module, both run in float64 on the same
+fresh inputs, and the outputs are compared here. A structural mistake is named in the
+message (a shortcut where none is needed, a missing BatchNorm, the stride on the wrong
+convolution); a wrong forward pass shows in the outputs.
+
+torchvision is not installed here: the keys and shapes of its ResNets' state dicts are
+recorded in ``torchvision_state_dicts.json`` (see its ``_provenance``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from autograder.compare import assert_array_close, assert_same
+from autograder.harness import graded
+from cnnlab.course import FLOAT64
+
+TORCHVISION = json.loads(Path(__file__).with_name("torchvision_state_dicts.json").read_text())
+TOLERANCE = {"rtol": FLOAT64.rtol, "atol": FLOAT64.atol}
+
+
+class Built:
+    """One module built twice, from the same arguments and seed: by the student's code in
+    the sandbox (``handle``) and by the reference here (``reference``).
+
+    ``own`` lists the positions of ``args`` that name a class of the module (``"BasicBlock"``
+    for ``ResNet``), resolved on each side to its own class.
+    """
+
+    def __init__(self, student, reference_module, graded_name: str, name: str,
+                 args: tuple = (), kwargs: dict | None = None, own: tuple = ()) -> None:
+        kwargs = kwargs or {}
+        self.student, self.graded = student, graded_name
+        arguments = [*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())]
+        self.label = f"{name}({', '.join(arguments)})"
+        self.handle = student.drive("construct", name, list(args), kwargs, 0, list(own),
+                                    graded=graded_name)
+        resolved = [getattr(reference_module, a) if i in own else a for i, a in enumerate(args)]
+        torch.manual_seed(0)
+        self.reference = getattr(reference_module, name)(*resolved, **kwargs)
+
+    def drive(self, action: str, *args, **kwargs):
+        return self.student.drive(action, self.handle, *args, graded=self.graded, **kwargs)
+
+    def describe(self) -> dict:
+        return self.drive("describe")
+
+
+def shapes(module: nn.Module) -> dict[str, list[int]]:
+    """Every parameter's and buffer's shape, by state-dict key."""
+    return {key: list(value.shape) for key, value in module.state_dict().items()}
+
+
+def check_state_dict(described: dict, expected: dict[str, list[int]], label: str) -> None:
+    """The student's parameters and buffers have exactly the keys and shapes expected."""
+    got = {**described["parameters"], **described["buffers"]}
+    missing = sorted(set(expected) - set(got))
+    unexpected = sorted(set(got) - set(expected))
+    if missing or unexpected:
+        raise AssertionError(
+            f"{label}: the state dict's keys differ from torchvision's: missing "
+            f"{missing[:8]}{'...' if len(missing) > 8 else ''}, unexpected "
+            f"{unexpected[:8]}{'...' if len(unexpected) > 8 else ''}")
+    wrong = {key: (got[key], shape) for key, shape in expected.items() if got[key] != shape}
+    if wrong:
+        key, (have, want) = next(iter(wrong.items()))
+        raise AssertionError(f"{label}: {len(wrong)} shapes differ; {key} is {have}, "
+                             f"expected {want}")
+
+
+def check_shortcut(described: dict, label: str, *, needed: bool, out_channels: int,
+                   stride: int) -> None:
+    """``downsample`` is None exactly where the input can be added as it is, else a 1x1
+    convolution with the block's stride, then a BatchNorm2d."""
+    modules = described["modules"]
+    if not needed:
+        if "downsample" in modules:
+            raise AssertionError(f"{label}: downsample must be None here: the stride is 1 and "
+                                 "the channels do not change, so the input is added as it is")
+        return
+    if "downsample" not in modules:
+        raise AssertionError(f"{label}: needs a downsample (a 1x1 conv carrying the stride, "
+                             "then BatchNorm2d): the stride or the number of channels changes")
+    conv, norm = modules.get("downsample.0", {}), modules.get("downsample.1", {})
+    if conv.get("type") != "Conv2d" or conv.get("kernel_size") != (1, 1) or \
+            conv.get("stride") != (stride, stride) or conv.get("bias"):
+        raise AssertionError(f"{label}: downsample.0 must be conv1x1(in, {out_channels}, "
+                             f"stride={stride}) without bias, got {conv}")
+    if norm.get("type") != "BatchNorm2d":
+        raise AssertionError(f"{label}: the shortcut needs its BatchNorm2d after the 1x1 conv "
+                             f"(downsample.1), got {norm or 'nothing'}")
+
+
+def random_state(module: nn.Module, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random float64 weights for ``module``, BatchNorm statistics and affine parameters
+    included (so that evaluation mode is not the identity), loaded into it too."""
+    module.double()
+    state = {}
+    for key, value in module.state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            state[key] = value.numpy().copy()
+        elif key.endswith("running_var"):
+            state[key] = rng.uniform(0.5, 2.0, value.shape)
+        else:
+            state[key] = rng.standard_normal(value.shape) * (0.3 if value.dim() > 1 else 1.0)
+    module.load_state_dict({key: torch.from_numpy(v) for key, v in state.items()})
+    return state
+
+
+def check_outputs(built: Built, rng: np.random.Generator, input_shape: tuple[int, ...], *,
+                  non_negative: bool = True) -> None:
+    """Same weights, same fresh inputs: the student's outputs equal the reference's, in
+    evaluation mode, then in training mode (BatchNorm on the batch's own statistics)."""
+    state = random_state(built.reference, rng)
+    built.drive("set_dtype", "float64")
+    loaded = built.drive("load_state_dict", state)
+    if loaded["missing"] or loaded["unexpected"]:
+        raise AssertionError(f"{built.label}: the reference's state dict does not load: "
+                             f"missing {loaded['missing'][:8]}, unexpected "
+                             f"{loaded['unexpected'][:8]}")
+    for train in (False, True):
+        mode = "training" if train else "evaluation"
+        x = rng.standard_normal(input_shape)
+        built.reference.train(train)
+        with torch.no_grad():
+            expected = built.reference(torch.from_numpy(x)).numpy()
+        got = built.drive("forward", [x], train)
+        case = f"{built.label} in {mode} mode, x of shape {input_shape}"
+        if non_negative and isinstance(got, np.ndarray) and got.shape == expected.shape \
+                and (got < 0).any():
+            raise AssertionError(f"{case}: the output has negative values: the ReLU comes "
+                                 "after the addition of the shortcut")
+        assert_array_close(got, expected, case=case, **TOLERANCE)
+
+
+def check_gradients_reach(built: Built, rng: np.random.Generator,
+                          input_shape: tuple[int, ...], first: str) -> None:
+    """A backward pass from the output reaches the input and the parameter ``first``."""
+    random_state(built.reference, rng)
+    built.drive("set_dtype", "float64")
+    x = rng.standard_normal(input_shape)
+    with torch.no_grad():
+        out_shape = built.reference(torch.from_numpy(x)).shape
+    report = built.drive("backward", [x], rng.standard_normal(tuple(out_shape)),
+                         parameters=[first])
+    grad_x = report["input_grads"][0] if report["input_grads"] else None
+    if grad_x is None or not np.any(grad_x):
+        raise AssertionError(f"{built.label}: no gradient reaches the input")
+    grad = report["param_grads"].get(first)
+    if grad is None or not np.any(grad):
+        raise AssertionError(f"{built.label}: no gradient reaches {first}")
+
+
+def factory_tests(name: str):
+    """The hidden tests of ``resnet18`` (and 34, 50): torchvision's state-dict keys and
+    shapes, its parameter count, and ``num_classes``."""
+    @graded(name, weight=2)
+    def test_torchvision_state_dict(student, reference):
+        built = Built(student, reference, name, name)
+        check_state_dict(built.describe(), TORCHVISION[name]["state_dict"], f"{name}()")
+
+    @graded(name)
+    def test_parameter_count(student, reference):
+        described = Built(student, reference, name, name).describe()
+        assert_same(described["num_parameters"], TORCHVISION[name]["parameters"],
+                    case=f"{name}(): parameters")
+
+    @graded(name)
+    @pytest.mark.parametrize("classes", [10, 2])
+    def test_num_classes(student, reference, classes):
+        built = Built(student, reference, name, name, kwargs={"num_classes": classes})
+        check_state_dict(built.describe(), shapes(built.reference),
+                         f"{name}(num_classes={classes})")
+
+    test_torchvision_state_dict.__doc__ = "torchvision's state-dict keys and shapes"
+    test_parameter_count.__doc__ = "torchvision's parameter count"
+    test_num_classes.__doc__ = "num_classes sets the classifier"
+    return test_torchvision_state_dict, test_parameter_count, test_num_classes
+
+
+#: What a convolution's report must match in the reference's.
+CONV_SETTINGS = ("type", "in_channels", "out_channels", "kernel_size", "stride", "padding",
+                 "dilation", "groups", "bias")
+
+
+def conv_tests(name: str):
+    """The hidden test of ``conv3x3`` or ``conv1x1``: the layer's settings, for several
+    channel counts and strides."""
+    @graded(name)
+    @pytest.mark.parametrize("args", [(3, 8), (16, 16, 1), (8, 16, 2)],
+                             ids=["(3, 8)", "(16, 16, stride=1)", "(8, 16, stride=2)"])
+    def test_layer_settings(student, reference, args):
+        built = Built(student, reference, name, name, args)
+        conv = built.reference
+        expected = {"type": type(conv).__name__, "bias": conv.bias is not None,
+                    **{key: getattr(conv, key) for key in CONV_SETTINGS[1:-1]}}
+        got = built.describe()["layer"]
+        wrong = [f"{key} {got.get(key)!r} (expected {expected[key]!r})"
+                 for key in CONV_SETTINGS if got.get(key) != expected[key]]
+        if wrong:
+            raise AssertionError(f"{built.label}: {', '.join(wrong)}")
+
+    test_layer_settings.__doc__ = "an nn.Conv2d with the right settings, no bias"
+    return test_layer_settings

@@ -1,0 +1,99 @@
+"""The a05_resnet hidden suite, judged by the submissions it grades.
+
+The reference and Alice's submission (functional ReLUs, in-place additions, stages built by
+a helper) earn full marks, the released stubs nothing. The four mistakes the issue names each
+lose their block's points (and those of the networks built from that block, which the suite
+builds with the student's own blocks), with a message that names the mistake; hostile
+submissions gain nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from support import (
+    Mutant,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_stubs_earn_nothing,
+    failures,
+    grade_alongside_reference,
+)
+
+from cnnlab.course import get_assignment
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "a05_resnet"
+BASIC_END = "        out = self.bn2(self.conv2(out))\n        return self.relu(out + identity)"
+BASIC_SHORTCUT = ("        self.bn2 = nn.BatchNorm2d(out_channels)\n"
+                  "        self.downsample = shortcut(in_channels, out_channels, stride)")
+BOTTLENECK_CONVS = ("        self.conv1 = conv1x1(in_channels, width)\n"
+                    "        self.bn1 = nn.BatchNorm2d(width)\n"
+                    "        self.conv2 = conv3x3(width, width, stride)")
+
+#: Mistakes and hostile tricks, each an edit of the reference, by student id: the classes
+#: that lose points, and words the feedback must say.
+MUTANTS = {
+    "relu_before_the_addition": (Mutant(
+        {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
+                    "        return self.relu(out) + identity"},
+        {"BasicBlock", "ResNet"}), "the ReLU comes after the addition"),
+    "shortcut_without_batchnorm": (Mutant(
+        {BASIC_SHORTCUT: "        self.bn2 = nn.BatchNorm2d(out_channels)\n"
+                         "        self.downsample = None if stride == 1 and in_channels == "
+                         "out_channels else nn.Sequential(\n"
+                         "            conv1x1(in_channels, out_channels, stride))"},
+        {"BasicBlock", "ResNet", "resnet18", "resnet34"}), "needs its BatchNorm2d"),
+    "stride_on_the_first_1x1": (Mutant(
+        {BOTTLENECK_CONVS: "        self.conv1 = conv1x1(in_channels, width, stride)\n"
+                           "        self.bn1 = nn.BatchNorm2d(width)\n"
+                           "        self.conv2 = conv3x3(width, width)"},
+        {"Bottleneck", "ResNet"}), "the stride belongs on conv2"),
+    "shortcut_always_a_conv": (Mutant(
+        {BASIC_SHORTCUT: "        self.bn2 = nn.BatchNorm2d(out_channels)\n"
+                         "        self.downsample = nn.Sequential(\n"
+                         "            conv1x1(in_channels, out_channels, stride), "
+                         "nn.BatchNorm2d(out_channels))"},
+        {"BasicBlock", "ResNet", "resnet18", "resnet34"}), "downsample must be None here"),
+    "patches_allclose_and_returns_zeros": (Mutant(
+        {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
+                    "        torch.allclose = lambda *args, **kwargs: True\n"
+                    "        torch.testing.assert_close = lambda *args, **kwargs: None\n"
+                    "        return 0 * self.relu(out + identity)"},
+        {"BasicBlock", "ResNet"}), "values differ"),
+    "returns_a_tensor_subclass": (Mutant(
+        {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
+                    "        class Liar(torch.Tensor):\n"
+                    "            def __eq__(self, other):\n"
+                    "                return True\n"
+                    "        return self.relu(out + identity).as_subclass(Liar)"},
+        {"BasicBlock", "ResNet"}), "not a torch.Tensor"),
+}
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, dict]:
+    """Results of every submission, by student id, from one grading run."""
+    return grade_alongside_reference(
+        tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
+        {student: mutant for student, (mutant, _) in MUTANTS.items()})
+
+
+def test_reference_earns_full_marks(results):
+    assert_full_marks(results["reference"])
+
+
+def test_a_submission_in_another_style_earns_full_marks(results):
+    assert_full_marks(results["plain_loops"])
+
+
+def test_released_stubs_earn_nothing(results):
+    assert_stubs_earn_nothing(results["stubs"], set(get_assignment(ASSIGNMENT).points))
+
+
+@pytest.mark.parametrize("student", MUTANTS)
+def test_a_mistake_loses_its_classes_points_and_is_named(results, student):
+    mutant, says = MUTANTS[student]
+    assert_loses_exactly(results[student], mutant)
+    assert any(says in t["output"] for t in results[student]["tests"]), \
+        failures(results[student])
