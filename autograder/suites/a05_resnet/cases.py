@@ -213,3 +213,39 @@ def conv_tests(name: str):
 
     test_layer_settings.__doc__ = "an nn.Conv2d with the right settings, no bias"
     return test_layer_settings
+
+
+def block_tests(name: str, blocks: list, expansion: int, gradient_args: tuple,
+                check_layout=None):
+    """The hidden tests of a residual block class ``name`` (``BasicBlock`` or
+    ``Bottleneck``), built with each of ``blocks`` (``(in_channels, channels, stride)``
+    parameters; the output has ``expansion * channels`` channels): its structure and
+    shortcut (and ``check_layout(described, label, stride)`` where given), its outputs with
+    the reference's weights, and gradients that reach its input."""
+    @graded(name)
+    @pytest.mark.parametrize("args", blocks)
+    def test_structure(student, reference, args):
+        built = Built(student, reference, name, name, args)
+        described = built.describe()
+        in_channels, channels, stride = args
+        if check_layout is not None:
+            check_layout(described, built.label, stride)
+        check_shortcut(described, built.label,
+                       needed=stride != 1 or in_channels != expansion * channels,
+                       out_channels=expansion * channels, stride=stride)
+        check_state_dict(described, shapes(built.reference), built.label)
+
+    @graded(name, weight=2)
+    @pytest.mark.parametrize("args", blocks)
+    def test_outputs(student, reference, rng, args):
+        check_outputs(Built(student, reference, name, name, args), rng, (2, args[0], 8, 8))
+
+    @graded(name)
+    def test_gradients_reach_the_input(student, reference, rng):
+        check_gradients_reach(Built(student, reference, name, name, gradient_args), rng,
+                              (2, gradient_args[0], 8, 8), "conv1.weight")
+
+    test_structure.__doc__ = "children, state dict and shortcut as torchvision's"
+    test_outputs.__doc__ = "the reference's outputs with the same weights, in eval and train mode"
+    test_gradients_reach_the_input.__doc__ = "a backward pass reaches the input and conv1"
+    return test_structure, test_outputs, test_gradients_reach_the_input

@@ -1,19 +1,10 @@
 """Hidden tests of a05's ``Bottleneck``: its structure, where the stride goes, its shortcut,
-then its outputs against the reference's with the same weights."""
-
-from __future__ import annotations
+then its outputs against the reference's with the same weights (written by
+``cases.block_tests``, as for ``BasicBlock``)."""
 
 import pytest
 
-from autograder.harness import graded
-from autograder.suites.a05_resnet.cases import (
-    Built,
-    check_gradients_reach,
-    check_outputs,
-    check_shortcut,
-    check_state_dict,
-    shapes,
-)
+from autograder.suites.a05_resnet.cases import block_tests
 
 #: (in_channels, width, stride); the output has 4 * width channels.
 BLOCKS = [
@@ -24,33 +15,15 @@ BLOCKS = [
 ]
 
 
-@graded("Bottleneck")
-@pytest.mark.parametrize("args", BLOCKS)
-def test_structure(student, reference, args):
-    "children, state dict, shortcut, and the stride on the 3x3 conv2"
-    built = Built(student, reference, "Bottleneck", "Bottleneck", args)
-    described = built.describe()
-    in_channels, width, stride = args
+def stride_on_the_3x3(described: dict, label: str, stride: int) -> None:
+    """torchvision's layout: the stride on conv2, the 3x3, not on a 1x1."""
     strides = {name: described["modules"].get(name, {}).get("stride")
                for name in ("conv1", "conv2", "conv3")}
     if strides != {"conv1": (1, 1), "conv2": (stride, stride), "conv3": (1, 1)}:
-        raise AssertionError(f"{built.label}: the stride belongs on conv2, the 3x3 "
-                             f"(torchvision's layout), not on a 1x1; got strides {strides}")
-    check_shortcut(described, built.label, needed=stride != 1 or in_channels != 4 * width,
-                   out_channels=4 * width, stride=stride)
-    check_state_dict(described, shapes(built.reference), built.label)
+        raise AssertionError(f"{label}: the stride belongs on conv2, the 3x3 (torchvision's "
+                             f"layout), not on a 1x1; got strides {strides}")
 
 
-@graded("Bottleneck", weight=2)
-@pytest.mark.parametrize("args", BLOCKS)
-def test_outputs(student, reference, rng, args):
-    "the reference's outputs with the same weights, in eval and train mode"
-    built = Built(student, reference, "Bottleneck", "Bottleneck", args)
-    check_outputs(built, rng, (2, args[0], 8, 8))
-
-
-@graded("Bottleneck")
-def test_gradients_reach_the_input(student, reference, rng):
-    "a backward pass reaches the input and conv1"
-    built = Built(student, reference, "Bottleneck", "Bottleneck", (16, 4, 2))
-    check_gradients_reach(built, rng, (2, 16, 8, 8), "conv1.weight")
+test_structure, test_outputs, test_gradients_reach_the_input = block_tests(
+    "Bottleneck", BLOCKS, expansion=4, gradient_args=(16, 4, 2),
+    check_layout=stride_on_the_3x3)
