@@ -58,11 +58,18 @@ def _difference(actual, expected) -> str | None:
         return None
     if isinstance(expected, numbers.Integral) and not isinstance(expected, bool):
         if isinstance(actual, bool) or not isinstance(actual, numbers.Integral):
-            return (f"expected the int {expected}, got {type(actual).__name__} {actual!r}"
+            return (f"expected the int {expected}, got {type(actual).__name__} {_short(actual)}"
                     + (" (an int is needed: use // rather than /)"
                        if isinstance(actual, float) else ""))
-    if actual != expected:
-        return f"expected {expected!r}, got {actual!r}"
+    elif isinstance(expected, numbers.Real) and not isinstance(expected, bool) and (
+            isinstance(actual, bool) or not isinstance(actual, numbers.Real)):
+        return f"expected the number {expected!r}, got {type(actual).__name__} {_short(actual)}"
+    try:
+        differs = bool(actual != expected)
+    except Exception:  # an array, or an object whose comparison fails: not the answer
+        differs = True
+    if differs:
+        return f"expected {expected!r}, got {type(actual).__name__} {_short(actual, 200)}"
     return None
 
 

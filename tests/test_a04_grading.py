@@ -50,6 +50,12 @@ MUTANTS = {
          "    nonzero = (columns != 0).nonzero()\n"
          "    return int(nonzero.max() - nonzero.min() + 1)"},
         {MEASURED}),
+    # Found by the red team: once a grader error.
+    "start_as_an_array": Mutant(
+        {"import numbers\n": "import numbers\n\nimport numpy as np\n",
+         "fields.append(RF(size, jump, start))":
+         "fields.append(RF(size, jump, np.array([start, start])))"},
+        {FIELD}),
 }
 
 

@@ -68,6 +68,24 @@ MUTANTS = {
                     "                return True\n"
                     "        return self.relu(out + identity).as_subclass(Liar)"},
         {"BasicBlock", "ResNet"}), "not a torch.Tensor"),
+    # Found by the red team: each once gained points, caused a grader error, or cost a
+    # correct class its points.
+    "batchnorm_that_never_updates_its_statistics": (Mutant(
+        {"import torch\n": "from functools import partial\n\nimport torch\n",
+         "nn.BatchNorm2d(": "partial(nn.BatchNorm2d, momentum=0.0)("},
+        {"BasicBlock", "Bottleneck", "ResNet"}), "BatchNorm updates its statistics"),
+    "shortcut_gradient_cut": (Mutant(
+        {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
+                    "        return self.relu(out + identity.detach())"},
+        {"BasicBlock", "ResNet"}), "the gradient of the input"),
+    "replaces_the_drivers_report": (Mutant(
+        {"import torch\n": "import torch\nimport torch_modules\n\n"
+                           "torch_modules.ACTIONS['describe'] = lambda context, handle: 5\n"}),
+        "passed"),
+    "switches_gradients_off_in_bottleneck": (Mutant(
+        {"        out = self.bn3(self.conv3(out))\n":
+         "        torch.set_grad_enabled(False)\n        out = self.bn3(self.conv3(out))\n"},
+        {"Bottleneck"}), "does not require grad"),
 }
 
 

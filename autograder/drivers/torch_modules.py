@@ -102,9 +102,11 @@ def _layer(module: nn.Module) -> dict:
     return report
 
 
-def state_dict(context: Context, handle: int) -> dict:
-    """The module's state dict as arrays."""
-    return {key: _array(value, key) for key, value in context.get(handle).state_dict().items()}
+def state_dict(context: Context, handle: int, ending: str | None = None) -> dict:
+    """The module's state dict as arrays; only the keys that end with ``ending`` where
+    given (``"running_mean"``: a network's whole state may not fit in a reply)."""
+    return {key: _array(value, key) for key, value in context.get(handle).state_dict().items()
+            if ending is None or key.endswith(ending)}
 
 
 def load_state_dict(context: Context, handle: int, state: dict, strict: bool = True) -> dict:
@@ -130,9 +132,10 @@ def backward(context: Context, handle: int, inputs: list, grad_output: np.ndarra
     module = context.get(handle)
     module.train(train)
     module.zero_grad(set_to_none=True)
-    tensors = [_tensor(x, requires_grad=True) for x in inputs]
-    output = module(*tensors)
-    output.backward(_tensor(grad_output))
+    with torch.enable_grad():  # whatever an earlier call of the student's code switched off
+        tensors = [_tensor(x, requires_grad=True) for x in inputs]
+        output = module(*tensors)
+        output.backward(_tensor(grad_output))
     return {"output": _array(output, "the output"),
             "input_grads": [_array(t.grad, "an input's gradient") if t.grad is not None
                             else None for t in tensors],

@@ -53,8 +53,22 @@ class Built:
     def drive(self, action: str, *args, **kwargs):
         return self.student.drive(action, self.handle, *args, graded=self.graded, **kwargs)
 
+    def report(self, action: str, *args, fields: dict, **kwargs) -> dict:
+        """The driver's report of ``action``, checked to be a dict holding ``fields`` (name
+        -> type): the student's code runs beside the driver and could have changed what it
+        sends, so anything else is the submission's failure."""
+        report = self.drive(action, *args, **kwargs)
+        if not isinstance(report, dict) or not all(
+                isinstance(report.get(name), kind) for name, kind in fields.items()):
+            raise AssertionError(f"{self.label}: the {action} report of this module is not "
+                                 f"one the grader can read (has the module changed how it "
+                                 f"describes itself?): {report!r:.300}")
+        return report
+
     def describe(self) -> dict:
-        return self.drive("describe")
+        return self.report("describe", fields={
+            "layer": dict, "modules": dict, "parameters": dict, "buffers": dict,
+            "num_parameters": int})
 
 
 def shapes(module: nn.Module) -> dict[str, list[int]]:
@@ -64,7 +78,8 @@ def shapes(module: nn.Module) -> dict[str, list[int]]:
 
 def check_state_dict(described: dict, expected: dict[str, list[int]], label: str) -> None:
     """The student's parameters and buffers have exactly the keys and shapes expected."""
-    got = {**described["parameters"], **described["buffers"]}
+    got = {str(key): value for part in ("parameters", "buffers")
+           for key, value in described[part].items()}
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
     if missing or unexpected:
@@ -122,13 +137,7 @@ def check_outputs(built: Built, rng: np.random.Generator, input_shape: tuple[int
                   non_negative: bool = True) -> None:
     """Same weights, same fresh inputs: the student's outputs equal the reference's, in
     evaluation mode, then in training mode (BatchNorm on the batch's own statistics)."""
-    state = random_state(built.reference, rng)
-    built.drive("set_dtype", "float64")
-    loaded = built.drive("load_state_dict", state)
-    if loaded["missing"] or loaded["unexpected"]:
-        raise AssertionError(f"{built.label}: the reference's state dict does not load: "
-                             f"missing {loaded['missing'][:8]}, unexpected "
-                             f"{loaded['unexpected'][:8]}")
+    load_reference_weights(built, rng)
     for train in (False, True):
         mode = "training" if train else "evaluation"
         x = rng.standard_normal(input_shape)
@@ -142,24 +151,61 @@ def check_outputs(built: Built, rng: np.random.Generator, input_shape: tuple[int
             raise AssertionError(f"{case}: the output has negative values: the ReLU comes "
                                  "after the addition of the shortcut")
         assert_array_close(got, expected, case=case, **TOLERANCE)
+    check_running_statistics(built)
+
+
+def load_reference_weights(built: Built, rng: np.random.Generator) -> None:
+    """Give the reference random weights and load the same into the student's module, both
+    in float64."""
+    state = random_state(built.reference, rng)
+    built.drive("set_dtype", "float64")
+    loaded = built.report("load_state_dict", state, fields={"missing": list,
+                                                             "unexpected": list})
+    if loaded["missing"] or loaded["unexpected"]:
+        raise AssertionError(f"{built.label}: the reference's state dict does not load: "
+                             f"missing {loaded['missing'][:8]}, unexpected "
+                             f"{loaded['unexpected'][:8]}")
+
+
+def check_running_statistics(built: Built) -> None:
+    """After the same forward passes, every BatchNorm's running mean and variance are the
+    reference's (a BatchNorm that does not track them would be wrong once trained)."""
+    for ending in ("running_mean", "running_var"):
+        got = built.drive("state_dict", ending)
+        expected = {key: value.numpy() for key, value in built.reference.state_dict().items()
+                    if key.endswith(ending)}
+        if not isinstance(got, dict) or set(got) != set(expected):
+            raise AssertionError(f"{built.label}: its BatchNorm {ending} buffers are not "
+                                 f"the reference's: {sorted(expected)[:4]}...")
+        for key, value in expected.items():
+            assert_array_close(got[key], value, case=f"{built.label}: {key} after a forward "
+                               "pass in training mode (BatchNorm updates its statistics)",
+                               **TOLERANCE)
 
 
 def check_gradients_reach(built: Built, rng: np.random.Generator,
                           input_shape: tuple[int, ...], first: str) -> None:
-    """A backward pass from the output reaches the input and the parameter ``first``."""
-    random_state(built.reference, rng)
-    built.drive("set_dtype", "float64")
+    """With the reference's weights, a backward pass in training mode gives the reference's
+    gradients for the input and for the parameter ``first`` (a shortcut whose gradient is
+    cut, or grads switched off, shows here)."""
+    load_reference_weights(built, rng)
     x = rng.standard_normal(input_shape)
-    with torch.no_grad():
-        out_shape = built.reference(torch.from_numpy(x)).shape
-    report = built.drive("backward", [x], rng.standard_normal(tuple(out_shape)),
-                         parameters=[first])
-    grad_x = report["input_grads"][0] if report["input_grads"] else None
-    if grad_x is None or not np.any(grad_x):
-        raise AssertionError(f"{built.label}: no gradient reaches the input")
-    grad = report["param_grads"].get(first)
-    if grad is None or not np.any(grad):
-        raise AssertionError(f"{built.label}: no gradient reaches {first}")
+    built.reference.train(True)
+    tx = torch.from_numpy(x).requires_grad_()
+    out = built.reference(tx)
+    grad_output = rng.standard_normal(tuple(out.shape))
+    out.backward(torch.from_numpy(grad_output))
+    expected = {"the input": tx.grad.numpy(),
+                first: dict(built.reference.named_parameters())[first].grad.numpy()}
+    report = built.report("backward", [x], grad_output, parameters=[first],
+                          fields={"input_grads": list, "param_grads": dict})
+    got = {"the input": report["input_grads"][0] if report["input_grads"] else None,
+           first: report["param_grads"].get(first)}
+    for name, value in expected.items():
+        if got[name] is None:
+            raise AssertionError(f"{built.label}: no gradient reaches {name}")
+        assert_array_close(got[name], value, case=f"{built.label}: the gradient of {name}",
+                           **TOLERANCE)
 
 
 def factory_tests(name: str):
@@ -200,18 +246,23 @@ def conv_tests(name: str):
     @graded(name)
     @pytest.mark.parametrize("args", [(3, 8), (16, 16, 1), (8, 16, 2)],
                              ids=["(3, 8)", "(16, 16, stride=1)", "(8, 16, stride=2)"])
-    def test_layer_settings(student, reference, args):
+    def test_layer_settings(student, reference, rng, args):
         built = Built(student, reference, name, name, args)
         conv = built.reference
         expected = {"type": type(conv).__name__, "bias": conv.bias is not None,
                     **{key: getattr(conv, key) for key in CONV_SETTINGS[1:-1]}}
-        got = built.describe()["layer"]
+        got = dict(built.describe()["layer"])
+        if got.get("padding") == "same" and expected["stride"] == (1, 1):
+            got["padding"] = expected["padding"]  # the same padding, written otherwise
         wrong = [f"{key} {got.get(key)!r} (expected {expected[key]!r})"
                  for key in CONV_SETTINGS if got.get(key) != expected[key]]
         if wrong:
             raise AssertionError(f"{built.label}: {', '.join(wrong)}")
+        check_outputs(built, rng, (2, args[0], 9, 9),
+                      non_negative=False)
 
-    test_layer_settings.__doc__ = "an nn.Conv2d with the right settings, no bias"
+    test_layer_settings.__doc__ = ("an nn.Conv2d with the right settings, no bias, and the "
+                                   "reference's outputs with the same weights")
     return test_layer_settings
 
 
