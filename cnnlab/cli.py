@@ -1,4 +1,5 @@
-"""The ``cnnlab`` command: ``cnnlab release [--check]`` and ``cnnlab grade``."""
+"""The ``cnnlab`` command: ``cnnlab release [--check]``, ``cnnlab grade`` and
+``cnnlab datasets build|verify``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from cnnlab import datasets_cli
 from cnnlab.course import ASSIGNMENTS, ASSIGNMENTS_DIR, SOLUTIONS_DIR
 
 
@@ -99,6 +101,8 @@ def parser() -> argparse.ArgumentParser:
                                help="grade even where the machine allows no namespaces "
                                     "(student code then runs with resource limits only)")
     grade_command.set_defaults(run=grade)
+
+    datasets_cli.add_parser(commands)
     return root
 
 
