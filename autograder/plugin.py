@@ -10,7 +10,6 @@ suite ran to its end.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import time
@@ -74,11 +73,7 @@ class Scorer:
     @property
     def reference(self):
         if self._reference is None:
-            path = self.assignment.solution_dir / f"{self.assignment.module}.py"
-            spec = importlib.util.spec_from_file_location(f"reference_{self.assignment.id}",
-                                                          path)
-            self._reference = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(self._reference)
+            self._reference = self.assignment.load_reference()
         return self._reference
 
     # -- hooks ------------------------------------------------------------------------

@@ -6,8 +6,10 @@ course is read from here, so adding an assignment means adding one entry below.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -143,6 +145,15 @@ class Assignment:
     @property
     def suite_dir(self) -> Path:
         return SUITES_DIR / self.id
+
+    def load_reference(self) -> ModuleType:
+        """The reference solution's module, imported afresh from ``solution_dir`` by path
+        (``solutions/`` is not a package) as ``reference_<id>``."""
+        path = self.solution_dir / f"{self.module}.py"
+        spec = importlib.util.spec_from_file_location(f"reference_{self.id}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
 
 ASSIGNMENTS: dict[str, Assignment] = {

@@ -20,8 +20,8 @@ Both return plain numpy arrays: images ``float32`` of shape ``(N, 1, 32, 32)``, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib.util
 import re
 import time
 from pathlib import Path
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnlab.course import REPO_ROOT, SOLUTIONS_DIR
+from cnnlab.course import REPO_ROOT, get_assignment
 
 DATASETS_DIR = REPO_ROOT / "datasets"
 SUMS_FILE = "SHA256SUMS"
@@ -138,14 +138,10 @@ class DigitsVGG(nn.Module):
         return self.classifier(self.features(x))
 
 
+@functools.cache
 def resnet_module() -> ModuleType:
-    """The reference ``solutions/a05_resnet/resnet.py``, imported by path (``solutions/`` is
-    not a package)."""
-    path = SOLUTIONS_DIR / "a05_resnet" / "resnet.py"
-    spec = importlib.util.spec_from_file_location("cnnlab_digits_resnet", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The a05 reference, ``solutions/a05_resnet/resnet.py`` (imported once)."""
+    return get_assignment("a05_resnet").load_reference()
 
 
 class DigitsResNet(nn.Module):
