@@ -105,6 +105,37 @@ def assert_loses_exactly(results: dict, mutant: Mutant) -> None:
     assert results["status"] == "graded"
 
 
+def standard_grading_tests(assignment_id: str, mutants: dict[str, Mutant], jobs: int = 2):
+    """What every suite's grading test module checks, for ``assignment_id``: the module-scope
+    fixture ``results`` (one grading run of ``grade_alongside_reference`` with ``mutants``),
+    and the tests that the reference and Alice's submission in another style earn full
+    marks, and the released stubs nothing. A module assigns them to these names::
+
+        results, test_reference_earns_full_marks, \\
+            test_a_submission_in_another_style_earns_full_marks, \\
+            test_released_stubs_earn_nothing = standard_grading_tests(ASSIGNMENT, MUTANTS)
+    """
+    @pytest.fixture(scope="module")
+    def results(tmp_path_factory) -> dict[str, dict]:
+        """Results of every submission, by student id, from one grading run."""
+        return grade_alongside_reference(
+            tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"),
+            assignment_id, mutants, jobs)
+
+    def test_reference_earns_full_marks(results):
+        assert_full_marks(results["reference"])
+
+    def test_a_submission_in_another_style_earns_full_marks(results):
+        assert_full_marks(results["plain_loops"])
+
+    def test_released_stubs_earn_nothing(results):
+        assert_stubs_earn_nothing(results["stubs"], set(get_assignment(assignment_id).points))
+
+    return (results, test_reference_earns_full_marks,
+            test_a_submission_in_another_style_earns_full_marks,
+            test_released_stubs_earn_nothing)
+
+
 def grade_alongside_reference(root: Path, out: Path, assignment_id: str,
                               mutants: dict[str, Mutant], jobs: int = 2
                               ) -> dict[str, dict]:

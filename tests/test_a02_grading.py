@@ -11,12 +11,10 @@ from __future__ import annotations
 import pytest
 from support import (
     Mutant,
-    assert_full_marks,
     assert_loses_exactly,
-    assert_stubs_earn_nothing,
     failures,
     function_of,
-    grade_alongside_reference,
+    standard_grading_tests,
 )
 
 pytestmark = pytest.mark.slow
@@ -24,7 +22,6 @@ pytestmark = pytest.mark.slow
 ASSIGNMENT = "a02_convolution"
 
 FORWARD, BACKWARD, TRANSPOSE = "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward"
-FUNCTIONS = {FORWARD, BACKWARD, TRANSPOSE}
 FORWARD_START = ("    geometry = _conv2d_geometry(x.shape, w.shape, stride, padding, dilation, "
                  "groups)\n    n, filters = x.shape[0], w.shape[0]\n    w_rows")
 
@@ -140,25 +137,13 @@ def lost_backward_tests(results: dict) -> set[str]:
             if function_of(test) == BACKWARD and test["extra_data"]["outcome"] != "passed"}
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict[str, dict]:
-    """Results of every submission, by student id, from one grading run."""
-    return grade_alongside_reference(
-        tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
-        MUTANTS, jobs=4)
+results, test_reference_earns_full_marks, \
+    test_a_submission_in_another_style_earns_full_marks, \
+    test_released_stubs_earn_nothing = standard_grading_tests(ASSIGNMENT, MUTANTS, jobs=4)
 
 
-def test_reference_earns_full_marks(results):
-    assert_full_marks(results["reference"])
-
-
-def test_plain_loops_submission_earns_full_marks_in_time(results):
-    assert_full_marks(results["plain_loops"])
+def test_plain_loops_submission_is_graded_in_time(results):
     assert results["plain_loops"]["execution_time"] < 60
-
-
-def test_released_stubs_earn_nothing(results):
-    assert_stubs_earn_nothing(results["stubs"], FUNCTIONS)
 
 
 @pytest.mark.parametrize("student", MUTANTS)

@@ -10,10 +10,8 @@ from __future__ import annotations
 import pytest
 from support import (
     Mutant,
-    assert_full_marks,
     assert_loses_exactly,
-    assert_stubs_earn_nothing,
-    grade_alongside_reference,
+    standard_grading_tests,
 )
 
 pytestmark = pytest.mark.slow
@@ -23,7 +21,6 @@ ASSIGNMENT = "a03_pooling"
 MAX_FORWARD, MAX_BACKWARD = "max_pool2d_forward", "max_pool2d_backward"
 AVG_FORWARD, AVG_BACKWARD = "avg_pool2d_forward", "avg_pool2d_backward"
 GLOBAL = "global_avg_pool2d"
-FUNCTIONS = {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD, GLOBAL}
 
 #: Single-edit bugs and correct variants of the reference, by student id.
 MUTANTS = {
@@ -86,24 +83,9 @@ MUTANTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict[str, dict]:
-    """Results of every submission, by student id, from one grading run."""
-    return grade_alongside_reference(
-        tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
-        MUTANTS)
-
-
-def test_reference_earns_full_marks(results):
-    assert_full_marks(results["reference"])
-
-
-def test_plain_loops_submission_earns_full_marks(results):
-    assert_full_marks(results["plain_loops"])
-
-
-def test_released_stubs_earn_nothing(results):
-    assert_stubs_earn_nothing(results["stubs"], FUNCTIONS)
+results, test_reference_earns_full_marks, \
+    test_a_submission_in_another_style_earns_full_marks, \
+    test_released_stubs_earn_nothing = standard_grading_tests(ASSIGNMENT, MUTANTS)
 
 
 @pytest.mark.parametrize("student", MUTANTS)

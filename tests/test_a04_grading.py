@@ -10,13 +10,9 @@ from __future__ import annotations
 import pytest
 from support import (
     Mutant,
-    assert_full_marks,
     assert_loses_exactly,
-    assert_stubs_earn_nothing,
-    grade_alongside_reference,
+    standard_grading_tests,
 )
-
-from cnnlab.course import get_assignment
 
 pytestmark = pytest.mark.slow
 
@@ -59,24 +55,9 @@ MUTANTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict[str, dict]:
-    """Results of every submission, by student id, from one grading run."""
-    return grade_alongside_reference(
-        tmp_path_factory.mktemp("submitted"), tmp_path_factory.mktemp("graded"), ASSIGNMENT,
-        MUTANTS)
-
-
-def test_reference_earns_full_marks(results):
-    assert_full_marks(results["reference"])
-
-
-def test_a_submission_in_another_style_earns_full_marks(results):
-    assert_full_marks(results["plain_loops"])
-
-
-def test_released_stubs_earn_nothing(results):
-    assert_stubs_earn_nothing(results["stubs"], set(get_assignment(ASSIGNMENT).points))
+results, test_reference_earns_full_marks, \
+    test_a_submission_in_another_style_earns_full_marks, \
+    test_released_stubs_earn_nothing = standard_grading_tests(ASSIGNMENT, MUTANTS)
 
 
 @pytest.mark.parametrize("student", MUTANTS)
