@@ -1,26 +1,37 @@
 """Time the a02 reference convolution against PyTorch on the CPU (not a test).
 
 Forward plus backward (dx, dw, db) of ``solutions/a02_convolution/convolution.py`` against
-``torch.nn.functional.conv2d`` with autograd, float32, on ResNet-like layer shapes; prints the
-median of several runs in milliseconds and the ratio reference / torch (the goal: at most 2).
-Both sides get the same number of threads (numpy's BLAS and torch alike)::
+``torch.nn.functional.conv2d`` with autograd, float32, on ResNet-like layer shapes; prints
+milliseconds and the ratio reference / torch (the goal: at most 2)::
 
-    python benchmarks/bench_convolution.py --threads 1
+    python benchmarks/bench_convolution.py --threads 2
     python benchmarks/bench_convolution.py            # all cores
+
+Both sides get the same number of threads (numpy's BLAS and torch alike). Each side runs in
+a process of its own: idle threads of one library keep spinning for a while after their work
+(OpenMP's and OpenBLAS's wait policies), and on a 2-core machine they would take a core from
+the other. The two processes take turns, ``--rounds`` times; each layer keeps its best round's
+median, so that on a shared machine whose speed drifts both sides see its quieter moments.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+
+SIDES = ("numpy", "torch")
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads for numpy's BLAS and for torch (default: all cores)")
-    parser.add_argument("--repeats", type=int, default=7, help="timed runs per layer")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per side")
+    parser.add_argument("--side", choices=SIDES, help=argparse.SUPPRESS)  # one round, as JSON
     return parser.parse_args(argv)
 
 
@@ -34,8 +45,6 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[1] / "solutions/a02_convolution/convolution.py"
 
@@ -70,38 +79,75 @@ def median_ms(run, repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def time_layer(reference, x_shape, w_shape, kwargs: dict, repeats: int) -> tuple[float, float]:
-    """Forward+backward milliseconds of the reference and of torch on one layer."""
+def layer_arrays(x_shape, w_shape, kwargs: dict) -> tuple[np.ndarray, ...]:
+    """``x, w, b, dout`` of one layer, float32, the same on both sides."""
     rng = np.random.default_rng(0)
     groups = kwargs.get("groups", 1)
     filters, kh, kw = w_shape
     x = rng.standard_normal(x_shape, dtype=np.float32)
     w = rng.standard_normal((filters, x_shape[1] // groups, kh, kw), dtype=np.float32)
     b = rng.standard_normal(filters, dtype=np.float32)
-    dout = rng.standard_normal(reference.conv2d_forward(x, w, b, **kwargs).shape,
-                               dtype=np.float32)
+    out_shape = load_reference()._conv2d_geometry(
+        x_shape, w.shape, kwargs.get("stride", 1), kwargs.get("padding", 0), 1, groups).out
+    dout = rng.standard_normal((x_shape[0], filters, *out_shape), dtype=np.float32)
+    return x, w, b, dout
 
-    def numpy_step():
+
+def numpy_step(x, w, b, dout, kwargs: dict):
+    """The reference's forward and backward pass, as a function of no arguments."""
+    reference = load_reference()
+
+    def step():
         reference.conv2d_forward(x, w, b, **kwargs)
         reference.conv2d_backward(dout, x, w, **kwargs)
+    return step
 
+
+def torch_step(x, w, b, dout, kwargs: dict):
+    """PyTorch's forward and autograd backward pass, as a function of no arguments."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(ARGS.threads)
     tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
     tdout = torch.from_numpy(dout)
 
-    def torch_step():
+    def step():
         torch.autograd.grad(F.conv2d(tx, tw, tb, **kwargs), (tx, tw, tb), tdout)
+    return step
 
-    return median_ms(numpy_step, repeats), median_ms(torch_step, repeats)
+
+def one_round(side: str) -> list[float]:
+    """Milliseconds of one side on every layer, in this process."""
+    make_step = numpy_step if side == "numpy" else torch_step
+    return [median_ms(make_step(*layer_arrays(x_shape, w_shape, kwargs), kwargs), ARGS.repeats)
+            for _, x_shape, w_shape, kwargs in LAYERS]
+
+
+def round_in_a_process(side: str) -> list[float]:
+    command = [sys.executable, __file__, "--side", side, "--threads", str(ARGS.threads),
+               "--repeats", str(ARGS.repeats)]
+    return json.loads(subprocess.run(command, check=True, capture_output=True,
+                                     text=True).stdout)
 
 
 def main() -> None:
-    torch.set_num_threads(ARGS.threads)
-    reference = load_reference()
-    print(f"forward+backward, float32, CPU, {ARGS.threads} thread(s), "
-          f"median of {ARGS.repeats} runs; torch {torch.__version__}, numpy {np.__version__}")
+    if ARGS.side:
+        print(json.dumps(one_round(ARGS.side)))
+        return
+    best = {side: [float("inf")] * len(LAYERS) for side in SIDES}
+    for _ in range(ARGS.rounds):
+        for side in SIDES:
+            best[side] = [min(a, b) for a, b in zip(best[side], round_in_a_process(side),
+                                                    strict=True)]
+    import torch
+
+    print(f"forward+backward, float32, CPU, {ARGS.threads} thread(s), each side in its own "
+          f"process, best of {ARGS.rounds} medians of {ARGS.repeats} runs; "
+          f"torch {torch.__version__}, numpy {np.__version__}")
     print(f"{'layer':32s} {'numpy ms':>9s} {'torch ms':>9s} {'ratio':>6s}")
-    for name, x_shape, w_shape, kwargs in LAYERS:
-        numpy_ms, torch_ms = time_layer(reference, x_shape, w_shape, kwargs, ARGS.repeats)
+    for (name, *_), numpy_ms, torch_ms in zip(LAYERS, best["numpy"], best["torch"],
+                                              strict=True):
         print(f"{name:32s} {numpy_ms:9.1f} {torch_ms:9.1f} {numpy_ms / torch_ms:6.2f}")
 
 

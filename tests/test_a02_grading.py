@@ -23,7 +23,8 @@ ASSIGNMENT = "a02_convolution"
 
 FORWARD, BACKWARD, TRANSPOSE = "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward"
 FORWARD_START = ("    geometry = _conv2d_geometry(x.shape, w.shape, stride, padding, dilation, "
-                 "groups)\n    n, filters = x.shape[0], w.shape[0]\n    w_rows")
+                 "groups)\n    n, filters, (oh, ow) = x.shape[0], w.shape[0], geometry.out\n"
+                 "    w_rows")
 
 #: Single-edit bugs and correct variants of the reference, by student id.
 MUTANTS = {
@@ -35,17 +36,17 @@ MUTANTS = {
         {FORWARD_START: "    if w.shape[2:] == (1, 1):\n        stride = 1\n" + FORWARD_START},
         {FORWARD}),
     "depthwise_dx_cropped_on_the_wrong_side": Mutant(
-        {"return dx[:, :, ph:ph + h, pw:pw + w_size]":
+        {"return dx_padded[:, :, ph:ph + h, pw:pw + w_size]":
          "if geometry.groups > 1 and w.shape[1] == 1:\n"
-         "        return dx[:, :, 2 * ph:2 * ph + h, 2 * pw:2 * pw + w_size]\n"
-         "    return dx[:, :, ph:ph + h, pw:pw + w_size]"},
+         "        return dx_padded[:, :, 2 * ph:2 * ph + h, 2 * pw:2 * pw + w_size]\n"
+         "    return dx_padded[:, :, ph:ph + h, pw:pw + w_size]"},
         {BACKWARD}),
     "float32_result_for_float64_inputs": Mutant(
         {"        out += b.reshape(1, filters, 1, 1)\n    return out\n":
          "        out += b.reshape(1, filters, 1, 1)\n    return out.astype(np.float32)\n"},
         {FORWARD}),
     "float32_gradients_for_float64_inputs": Mutant(
-        {"    return dx, dw, db": "    return dx.astype(np.float32), dw, db"},
+        {"    return dx, dw.reshape": "    return dx.astype(np.float32), dw.reshape"},
         {BACKWARD}),
     "flipped_kernel": Mutant(
         {"w_rows = w.reshape(geometry.groups,": "w_rows = w[:, :, ::-1, ::-1].reshape("
@@ -55,7 +56,8 @@ MUTANTS = {
         {"(ph, ph), (pw, pw)": "(0, 2 * ph), (0, 2 * pw)"},
         {FORWARD, BACKWARD}),
     "dx_cropped_on_one_side": Mutant(
-        {"return dx[:, :, ph:ph + h, pw:pw + w_size]": "return dx[:, :, :h, :w_size]"},
+        {"return dx_padded[:, :, ph:ph + h, pw:pw + w_size]":
+         "return dx_padded[:, :, :h, :w_size]"},
         {BACKWARD, TRANSPOSE}),
     "stride_ignored_in_backward_dx": Mutant(
         {"dx = _conv2d_input_grad(dout, w, x.shape, geometry)":
@@ -69,17 +71,20 @@ MUTANTS = {
         {"db = dout.sum(axis=(0, 2, 3))": "db = dout.sum(axis=(1, 2, 3))"},
         {BACKWARD}),
     "dw_from_first_image_only": Mutant(
-        {".sum(axis=0).reshape(w.shape)": "[0].reshape(w.shape)"},
+        {"    for images in _image_chunks(n, geometry):\n        dout_rows = dout[images]"
+         ".transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)\n        dw +=":
+         "    for images in [slice(0, 1)]:\n        dout_rows = dout[images]"
+         ".transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)\n        dw +="},
         {BACKWARD}),
     "overlapping_windows_overwrite_dx": Mutant(
-        {"dx[:, :, rows, columns] += dcols": "dx[:, :, rows, columns] = dcols"},
+        {"by_channel[:, :, rows, columns] += dcols": "by_channel[:, :, rows, columns] = dcols"},
         {BACKWARD, TRANSPOSE}),
     "dilation_ignored_in_windows": Mutant(
         {"step_h * dh, step_w * dw,": "step_h, step_w,"},
         {FORWARD, BACKWARD}),
     "groups_all_see_the_first_group": Mutant(
-        {"return windows.reshape(n, groups, c // groups * kh * kw, oh * ow)":
-         "return windows[:, :c // groups].reshape(n, 1, c // groups * kh * kw, oh * ow)"},
+        {"return windows.reshape(groups, c // groups * kh * kw, n * oh * ow)":
+         "return windows[:c // groups].reshape(1, c // groups * kh * kw, n * oh * ow)"},
         {FORWARD, BACKWARD}),
     "bias_ignored_in_forward": Mutant(
         {"out += b.reshape(1, filters, 1, 1)": "out += 0"},

@@ -16,9 +16,9 @@ Only numpy may be used in this module.
 
 The helpers ``_pair``, ``_conv2d_geometry`` and ``_conv_transpose2d_geometry`` are given: call
 them first, they check the arguments (raising ``ValueError`` that names the one at fault) and
-compute the sizes. ``_im2col`` and ``_conv2d_input_grad`` are suggested helpers for you to
-write; the functions graded are ``conv2d_forward``, ``conv2d_backward`` and
-``conv_transpose2d_forward``.
+compute the sizes. ``_im2col``, ``_col2im_add`` and ``_conv2d_input_grad`` are suggested
+helpers for you to write (``_image_chunks`` and ``_pad`` are given); the functions graded are
+``conv2d_forward``, ``conv2d_backward`` and ``conv_transpose2d_forward``.
 """
 
 from __future__ import annotations
@@ -132,27 +132,63 @@ def _conv_transpose2d_geometry(x_shape, w_shape, stride, padding,
     return out_shape, _conv2d_geometry(out_shape, w_shape, stride, padding, 1, 1)
 
 
-def _im2col(x: np.ndarray, geometry: Geometry) -> np.ndarray:
-    """Lay out the windows of the padded input as the columns of one matrix per group.
+#: Columns in one chunk of the im2col matrix. The layers below handle a batch a few images at a
+#: time, so that this matrix (C // G * KH * KW rows of float32 or float64) stays a few MB: the
+#: matrix product still runs at full speed, the matrix stays in the processor's cache, and the
+#: memory is reused from one chunk to the next instead of being requested afresh. One matrix
+#: for a whole batch of 16 ResNet images (576 × 16384 floats, 38 MB) took a third longer or
+#: more on a 2-core machine (``benchmarks/bench_convolution.py``).
+CHUNK_COLUMNS = 1024
+
+
+def _image_chunks(n: int, geometry: Geometry) -> list[slice]:
+    """Split images ``0 .. n - 1`` into slices of about ``CHUNK_COLUMNS`` output pixels each
+    (at least one image per slice)."""
+    oh, ow = geometry.out
+    step = max(1, CHUNK_COLUMNS // (oh * ow))
+    return [slice(start, min(n, start + step)) for start in range(0, n, step)]
+
+
+def _pad(x: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """x: (N, C, H, W) -> (N, C, H + 2 * ph, W + 2 * pw), with zeros around each image."""
+    (ph, pw) = geometry.padding
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _im2col(x_padded: np.ndarray, geometry: Geometry) -> np.ndarray:
+    """Lay out the windows of a few padded images as the columns of one matrix per group.
 
     Inputs:
-    - x: (N, C, H, W), not padded
+    - x_padded: (n, C, H + 2 * ph, W + 2 * pw), images already padded
     - geometry: the convolution's sizes, from ``_conv2d_geometry``
 
     Returns:
-    - cols: (N, G, C // G * KH * KW, OH * OW) with G = groups; ``cols[n, g, :, oh * OW + ow]``
-      is the window seen by output pixel (oh, ow) of image n through the channels of group g,
-      in the order of ``w[f].ravel()``.
+    - cols: (G, C // G * KH * KW, n * OH * OW) with G = groups; column
+      ``(k * OH + oh) * OW + ow`` of ``cols[g]`` is the window seen by output pixel (oh, ow) of
+      image k through the channels of group g, in the order of ``w[f].ravel()``.
 
-    Hint: ``np.lib.stride_tricks.as_strided`` gives every window of ``x`` as a view, without
-    copying; one ``reshape`` then lays the windows out as columns.
+    Hint: ``np.lib.stride_tricks.as_strided`` gives every window as a view, without copying;
+    one ``reshape`` then lays the windows out as columns.
     """
     raise NotImplementedError("_im2col: your code here")
 
 
+def _col2im_add(dcols: np.ndarray, dx_padded: np.ndarray, geometry: Geometry) -> None:
+    """The reverse of ``_im2col``: add each column back onto the window it came from.
+
+    Windows overlap, so the contributions add up.
+
+    Inputs:
+    - dcols: (G, C // G * KH * KW, n * OH * OW), laid out as ``_im2col`` returns
+    - dx_padded: (n, C, H + 2 * ph, W + 2 * pw), added to in place
+    - geometry: the convolution's sizes, from ``_conv2d_geometry``
+    """
+    raise NotImplementedError("_col2im_add: your code here")
+
+
 def _conv2d_input_grad(dout: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
                        geometry: Geometry) -> np.ndarray:
-    """Gradient of a convolution with respect to its input (col2im).
+    """Gradient of a convolution with respect to its input.
 
     Every output pixel hands its gradient back, times the kernel, to the window it saw;
     windows overlap, so the contributions add up. This is also the forward pass of the
