@@ -49,6 +49,11 @@ from autograder import wire
 HERE = Path(__file__).resolve().parent
 RUNTIME_FILES = ("worker.py", "wire.py")
 DRIVERS_DIR = HERE / "drivers"
+#: Trusted files a driver imports besides itself, copied beside it into the runtime folder.
+DRIVER_COMPANIONS = {
+    "torch_training": (DRIVERS_DIR / "torch_modules.py",
+                       HERE.parent / "cnnlab" / "backbones.py"),
+}
 
 ISOLATION_ROOT = "namespaces and own user"
 ISOLATION_USERNS = "namespaces (user namespace)"
@@ -566,6 +571,8 @@ class SandboxedWorker:
         runtime = {name: (HERE / name).read_text() for name in RUNTIME_FILES}
         if self.driver:
             runtime[f"{self.driver}.py"] = (DRIVERS_DIR / f"{self.driver}.py").read_text()
+            for path in DRIVER_COMPANIONS.get(self.driver, ()):
+                runtime[path.name] = path.read_text()
         worker_args = [str(to_worker_r), str(from_worker_w)]
         try:
             if self.level == ISOLATION_LIMITS:

@@ -113,7 +113,7 @@ class StudentModule:
         Raises ``StudentError`` (or ``StudentRaised``) when it does not return a value.
         """
         message = {"op": "call", "function": function, "args": args, "kwargs": kwargs}
-        return self._request(function, function, message, self.limits.call_seconds)
+        return self._request(function, function, message, self._call_seconds(function))
 
     def drive(self, action: str, *args, graded: str, seconds: float | None = None,
               **kwargs):
@@ -122,12 +122,17 @@ class StudentModule:
 
         Args:
             graded: the function or class being graded, whose time budget pays for it.
-            seconds: the action's own time limit, where it needs more than a call (a
-                training epoch); at most the function's budget.
+            seconds: the action's own time limit, where it needs more than a call of
+                ``graded`` (its manifest's ``call_seconds``); at most the function's budget.
         """
         message = {"op": "drive", "action": action, "args": args, "kwargs": kwargs}
         return self._request(graded, f"{graded} ({action})", message,
-                             seconds or self.limits.call_seconds)
+                             seconds or self._call_seconds(graded))
+
+    def _call_seconds(self, function: str) -> float:
+        """The limit of one call of ``function``: the manifest's where it sets one."""
+        own = {g.name: g.call_seconds for g in self.assignment.graded}.get(function)
+        return own or self.limits.call_seconds
 
     def close(self) -> None:
         if self.worker is not None:

@@ -80,11 +80,14 @@ class Graded:
     """A function (or class) that students write, and what it is worth.
 
     Its hidden tests share ``points`` by their weights (see ``autograder.harness.graded``),
-    so adding a case to a suite never changes what a function is worth.
+    so adding a case to a suite never changes what a function is worth. ``call_seconds``,
+    where set, is the limit of one call of it (or of one driver action that runs it) in place
+    of ``Limits.call_seconds``: training takes more than one call's usual 10 s.
     """
 
     name: str
     points: float
+    call_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,17 @@ ASSIGNMENTS: dict[str, Assignment] = {
                 "needs a 1x1 conv, the ReLU after the addition), the network assembles "
                 "them; the factories and the two convolutions are one line each.",
             libraries=("numpy", "torch"), driver="torch_modules"),
+        Assignment(
+            "a06_finetuning", "finetuning",
+            (Graded("replace_head", 3), Graded("freeze_backbone", 4, call_seconds=30),
+             Graded("unfreeze", 2, call_seconds=30), Graded("make_optimizer", 4),
+             Graded("train_one_epoch", 4, call_seconds=30), Graded("evaluate", 3),
+             Graded("fine_tune", 5, call_seconds=60), Graded("fc_to_conv", 5)),
+            why="Worth 30: freezing (BatchNorm statistics included) and the optimizer's "
+                "groups are where transfer learning goes wrong silently, so they weigh most "
+                "with the training loop; fine_tune is graded by what it reaches on held-out "
+                "digits; fc_to_conv is the last part's one idea, the weight's layout.",
+            libraries=("numpy", "torch"), driver="torch_training"),
     )
 }
 

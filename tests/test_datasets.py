@@ -78,7 +78,7 @@ def test_target_task_rejects_bad_shots(shots):
 
 
 def test_vgg_head_is_classifier_last():
-    model = digits.digits_vgg()
+    model = digits.MODELS["digits_vgg.pt"]()
     assert isinstance(model.classifier, torch.nn.Sequential)
     head = model.classifier[-1]
     assert isinstance(head, torch.nn.Linear) and head.out_features == 5

@@ -14,7 +14,7 @@ from PIL import Image
 from torch import nn
 
 from cnnlab import loaders
-from cnnlab.digits import resnet_module
+from cnnlab.course import get_assignment
 
 COLOUR = (200, 100, 50)
 
@@ -156,7 +156,7 @@ def test_fashion_mnist_rejects_a_wrong_magic_number(tmp_path):
 
 
 def test_torchvision_resnet18_state_dict_loads_strictly(tmp_path):
-    resnet18 = resnet_module().resnet18
+    resnet18 = get_assignment("a05_resnet").load_reference().resnet18
     torch.manual_seed(0)
     source = resnet18(num_classes=1000).eval()
     path = tmp_path / "resnet18.pth"

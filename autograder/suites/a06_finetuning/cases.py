@@ -1,0 +1,126 @@
+"""Shared data and checks of the a06_finetuning hidden suite.
+
+The student's functions run in the sandbox on networks that the driver
+(``autograder/drivers/torch_training.py``) builds from ``backbones.py`` with the weights
+sent from here (``datasets/*.pt``), on images sent from here (``cnnlab.digits``). Every
+report is checked here: parameters and BatchNorm statistics are compared with the weights
+sent, accuracies are recomputed from the scores, and training is replayed with the reference
+where it is deterministic.
+
+The tests of one function use the grader's own versions of the others (its own head, its
+own freezing, a plain SGD optimizer) wherever they can, so that one wrong function costs its
+own points only. Two checks need a pair: whether a frozen backbone stays unchanged through
+an epoch is graded under ``freeze_backbone`` and runs the student's ``train_one_epoch`` (the
+two together keep BatchNorm statistics, whichever does it); ``unfreeze`` is checked the
+same way.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import torch
+
+from cnnlab import digits
+from cnnlab.backbones import NUM_CLASSES
+from cnnlab.course import FLOAT64
+
+TOLERANCE = {"rtol": FLOAT64.rtol, "atol": FLOAT64.atol}
+
+#: The two bundled backbones, by file name, with their heads' parameter-name prefixes.
+HEADS = {"digits_resnet.pt": "fc.", "digits_vgg.pt": "classifier.4."}
+NAMES = {"digits_resnet.pt": "the ResNet", "digits_vgg.pt": "the VGG-style network"}
+
+
+@functools.cache
+def pretrained(name: str) -> dict[str, np.ndarray]:
+    """The bundled state dict ``name`` as arrays."""
+    state = torch.load(digits.DATASETS_DIR / name, map_location="cpu", weights_only=True)
+    return {key: value.numpy() for key, value in state.items()}
+
+
+@functools.cache
+def target(shots: int, seed: int) -> tuple[np.ndarray, ...]:
+    """``cnnlab.digits.target_task(shots, seed)``: digits 5-9 as labels 0-4."""
+    return digits.target_task(shots, seed)
+
+
+def data(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None = None
+         ) -> dict:
+    """What the driver turns into a loader."""
+    return {"x": x, "y": y, "batch_size": batch_size, "shuffle_seed": shuffle_seed}
+
+
+class Driven:
+    """The student's module as one graded function's tests drive it."""
+
+    def __init__(self, student, function: str) -> None:
+        self.student, self.function = student, function
+
+    def __call__(self, action: str, *args, **kwargs):
+        return self.student.drive(action, *args, graded=self.function, **kwargs)
+
+    def report(self, action: str, *args, fields: dict, **kwargs) -> dict:
+        """The driver's report of ``action``, checked to be a dict holding ``fields`` (name
+        -> type or tuple of types): the student's code runs beside the driver and could
+        change what it sends, so anything else is the submission's failure."""
+        report = self(action, *args, **kwargs)
+        if not isinstance(report, dict) or not all(
+                isinstance(report.get(name), kind) for name, kind in fields.items()):
+            raise AssertionError(f"{self.function}: the grader's report of {action} is not "
+                                 f"one it can read (did the code change the driver or "
+                                 f"torch?): {report!r:.300}")
+        return report
+
+    def state(self, handle: int) -> dict[str, np.ndarray]:
+        state = self("state_dict", handle)
+        if not isinstance(state, dict) or not all(
+                isinstance(v, np.ndarray) for v in state.values()):
+            raise AssertionError(f"{self.function}: the model's state dict could not be read")
+        return state
+
+    def backbone(self, name: str, *, head_seed: int | None = None) -> int:
+        """A bundled network with its weights; with ``head_seed``, the grader's own fresh
+        head for the 5 target classes."""
+        handle = self("backbone", name, pretrained(name))
+        if head_seed is not None:
+            self("grader_head", handle, NUM_CLASSES, head_seed)
+        return handle
+
+
+def changed_keys(before: dict[str, np.ndarray], after: dict[str, np.ndarray],
+                 keys: list[str]) -> list[str]:
+    """The ``keys`` whose values differ between the two state dicts (a missing key or one
+    of another shape counts as changed)."""
+    return [key for key in keys
+            if key not in after or np.shape(after[key]) != np.shape(before[key])
+            or not np.array_equal(after[key], before[key])]
+
+
+def backbone_keys(name: str, state: dict) -> list[str]:
+    """The keys of the backbone (all but the head), without BatchNorm's batch counters."""
+    return [key for key in state
+            if not key.startswith(HEADS[name]) and not key.endswith("num_batches_tracked")]
+
+
+def describe_changes(keys: list[str]) -> str:
+    """``keys`` in words, running statistics called out."""
+    statistics = [k for k in keys if k.endswith(("running_mean", "running_var"))]
+    parameters = [k for k in keys if k not in statistics]
+    parts = []
+    if parameters:
+        parts.append(f"{len(parameters)} parameters (e.g. {parameters[0]})")
+    if statistics:
+        parts.append(f"{len(statistics)} BatchNorm running statistics (e.g. {statistics[0]}): "
+                     "a frozen BatchNorm layer must stay in evaluation mode while the rest "
+                     "trains")
+    return " and ".join(parts)
+
+
+def accuracy(scores, labels: np.ndarray, what: str) -> float:
+    """Accuracy of ``scores`` (N, classes) as reported by the driver, checked here."""
+    if not isinstance(scores, np.ndarray) or scores.shape != (len(labels), NUM_CLASSES):
+        raise AssertionError(f"{what}: expected scores of shape ({len(labels)}, "
+                             f"{NUM_CLASSES}), got {getattr(scores, 'shape', scores)!r:.100}")
+    return float((scores.argmax(axis=1) == labels).mean())

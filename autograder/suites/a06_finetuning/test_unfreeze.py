@@ -1,0 +1,52 @@
+"""Hidden tests of a06's ``unfreeze``: after freezing, every parameter trains again, and an
+epoch (the student's ``train_one_epoch``) changes the backbone, BatchNorm statistics
+included."""
+
+from __future__ import annotations
+
+from autograder.harness import graded
+from autograder.suites.a06_finetuning.cases import (
+    Driven,
+    backbone_keys,
+    changed_keys,
+    data,
+    target,
+)
+
+NAME = "digits_resnet.pt"
+
+
+@graded("unfreeze")
+def test_every_parameter_is_trainable(student):
+    "requires_grad: True everywhere after the grader's freezing, then unfreeze"
+    drive = Driven(student, "unfreeze")
+    handle = drive.backbone(NAME, head_seed=1)
+    drive("grader_freeze", handle, ["fc."])
+    drive("call", "unfreeze", handle)
+    flags = drive("requires_grad", handle)
+    if not isinstance(flags, dict) or not flags:
+        raise AssertionError("unfreeze: requires_grad could not be read")
+    frozen = [k for k, v in flags.items() if v is not True]
+    if frozen:
+        raise AssertionError(f"unfreeze(the ResNet): {len(frozen)} parameters are still "
+                             f"frozen, e.g. {frozen[0]}")
+
+
+@graded("unfreeze")
+def test_an_epoch_trains_the_backbone_again(student):
+    "freeze_backbone, unfreeze, then an epoch of train_one_epoch changes every BatchNorm"
+    drive = Driven(student, "unfreeze")
+    handle = drive.backbone(NAME, head_seed=1)
+    drive("call", "freeze_backbone", handle)
+    drive("call", "unfreeze", handle)
+    before = drive.state(handle)
+    x, y, _, _ = target(10, 0)
+    drive("train_one_epoch", handle, data(x, y, 10, shuffle_seed=0), 0.1, True)
+    after = drive.state(handle)
+    keys = backbone_keys(NAME, before)
+    unchanged = sorted(set(keys) - set(changed_keys(before, after, keys)))
+    if unchanged:
+        raise AssertionError(
+            "freeze_backbone, unfreeze, then train_one_epoch (SGD, lr 0.1) on 50 images: "
+            f"{len(unchanged)} values of the backbone did not change, e.g. {unchanged[0]}: "
+            "after unfreeze the whole network trains, BatchNorm statistics included")

@@ -1,0 +1,1 @@
+../../cnnlab/notebook_checks.py
