@@ -14,6 +14,7 @@ from support import Mutant, assert_loses_exactly, failures, standard_grading_tes
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "a06_finetuning"
+IMPORTS = "import torch\nfrom torch import nn\n"
 
 #: Mistakes and hostile tricks, each an edit of the reference, by student id: the functions
 #: that lose points, and words the feedback must say.
@@ -60,6 +61,71 @@ MUTANTS = {
     "evaluate_claims_full_accuracy": (Mutant(
         {"    return correct / total\n": "    return 1.0\n"},
         {"evaluate"}), "expected"),
+    # Correct in other styles, found by the audit: each once lost points.
+    "accuracy_computed_in_float32": (Mutant(
+        {"    return correct / total\n":
+         "    return (torch.tensor(correct, dtype=torch.float32) / total).item()\n"}), "passed"),
+    "evaluate_returns_a_one_element_tensor": (Mutant(
+        {"    return correct / total\n": "    return torch.tensor(correct / total)\n"}),
+        "passed"),
+    "mean_loss_in_float32": (Mutant(
+        {"    return sum(losses) / len(losses)": "    return torch.tensor(losses).mean().item()"}),
+        "passed"),
+    "train_one_epoch_restores_the_mode": (Mutant(
+        {"    set_training_mode(model)\n    losses = []":
+         "    was = model.training\n    set_training_mode(model)\n    losses = []",
+         "    return sum(losses) / len(losses)":
+         "    model.train(was)\n    return sum(losses) / len(losses)"}), "passed"),
+    "images_cast_to_float": (Mutant(
+        {"        images, labels = images.to(device), labels.to(device)\n"
+         "        optimizer.zero_grad()":
+         "        images, labels = images.to(device).float(), labels.to(device)\n"
+         "        optimizer.zero_grad()"}), "passed"),
+    # Found by the red team: each once earned points without the work or ended as a grader
+    # error. Training is faked: a nudged head, and a forward pass that answers the 500 test
+    # digits by their order (the grader now runs its own network on the weights).
+    "fine_tune_fakes_the_test_scores": (Mutant(
+        {"    history = {\"phase\": [], \"train_loss\": [], \"val_accuracy\": []}\n":
+         "    with torch.no_grad():\n"
+         "        head_of(model).weight.add_(1e-3)\n"
+         "        for name, p in model.named_parameters():\n"
+         "            if epochs_unfrozen and name.endswith('conv1.weight'):\n"
+         "                p.mul_(1.0001)\n"
+         "    real = model.forward\n"
+         "    model.forward = lambda x: (nn.functional.one_hot(torch.arange(500) // 100, 5)"
+         ".float() if x.shape[0] == 500 else real(x))\n"
+         "    return {}\n"
+         "    history = {\"phase\": [], \"train_loss\": [], \"val_accuracy\": []}\n"},
+        {"fine_tune"}), "from the pretrained ResNet"),
+    "forges_the_evaluate_report": (Mutant(
+        {IMPORTS: IMPORTS + "import torch_training\n\n\n"
+                  "def _forged(context, handle, data, mode=True):\n"
+                  "    return {'accuracy': '0.5', 'type': 'float', 'forwards': [[[1], 0]]}\n"
+                  "\n\ntorch_training.evaluate.__code__ = _forged.__code__\n"},
+        {"evaluate"}), "not one it can read"),
+    "forges_the_optimizer_groups": (Mutant(
+        {IMPORTS: IMPORTS + "import torch_training\n\n\n"
+                  "def _forged(context, handle, lr, backbone_lr):\n"
+                  "    return {'groups': [{'params': [['fc.weight']], 'lr': 0.05}]}\n"
+                  "\n\ntorch_training.make_optimizer.__code__ = _forged.__code__\n"},
+        {"make_optimizer"}), "not one it can read"),
+    "forges_the_requires_grad_flags": (Mutant(
+        {IMPORTS: IMPORTS + "import torch_training\n\n\n"
+                  "def _forged(context, handle):\n"
+                  "    import numpy\n"
+                  "    return {n: numpy.array([1, 0]) for n, _ in\n"
+                  "            context.get(handle).named_parameters()}\n"
+                  "\n\ntorch_training.requires_grad.__code__ = _forged.__code__\n"},
+        {"freeze_backbone", "unfreeze"}), "not one it can read"),
+    "adds_a_key_to_every_state_dict": (Mutant(
+        {IMPORTS: IMPORTS + "import torch_modules\n\n\n"
+                  "def _forged(context, handle, ending=None):\n"
+                  "    import numpy\n"
+                  "    state = {k: v.detach().numpy().copy() for k, v in\n"
+                  "             context.get(handle).state_dict().items()}\n"
+                  "    return {**state, 'zzz': numpy.zeros(1)}\n"
+                  "\n\ntorch_modules.state_dict.__code__ = _forged.__code__\n"},
+        {"fine_tune"}), "no longer fit"),
 }
 
 results, test_reference_earns_full_marks, \

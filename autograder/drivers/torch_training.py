@@ -33,6 +33,15 @@ def _loader(data: dict) -> DataLoader:
                       generator=generator)
 
 
+def _number(value) -> float | None:
+    """A float from a number or a one-element tensor; None for anything else."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = torch.Tensor.item(value)
+    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _names(model: nn.Module) -> dict[int, str]:
     return {id(p): name for name, p in model.named_parameters()}
 
@@ -57,15 +66,18 @@ def linear(context: Context, weight: np.ndarray, bias: np.ndarray | None) -> int
     return context.keep(layer)
 
 
-def grader_head(context: Context, handle: int, num_classes: int, seed: int) -> None:
+def grader_head(context: Context, handle: int, weight: np.ndarray, bias: np.ndarray) -> None:
     """Replace the model's head with the grader's own (not the student's ``replace_head``):
-    ``nn.Linear(in_features, num_classes)`` drawn after ``torch.manual_seed(seed)``."""
+    an ``nn.Linear`` with the weights sent."""
     model = context.get(handle)
-    torch.manual_seed(seed)
+    head = nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        head.weight.copy_(torch.from_numpy(weight))
+        head.bias.copy_(torch.from_numpy(bias))
     if isinstance(getattr(model, "fc", None), nn.Linear):
-        model.fc = nn.Linear(model.fc.in_features, num_classes)
+        model.fc = head
     else:
-        model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, num_classes)
+        model.classifier[-1] = head
 
 
 def grader_freeze(context: Context, handle: int, trainable_ending: list) -> None:
@@ -117,16 +129,18 @@ def train_one_epoch(context: Context, handle: int, data: dict, lr: float,
                     mode: bool = False) -> dict:
     """The student's ``train_one_epoch`` on the model (first put in ``train(mode)``) with a
     plain SGD optimizer of rate ``lr`` over its trainable parameters; reports the loss it
-    returned (a number, or a one-element tensor's value) and the model's mode after."""
+    returned (a number, or a one-element tensor's value) and, for every forward pass of the
+    model during the call, whether it was in training mode."""
     model = context.get(handle)
     model.train(mode)
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr)
-    loss = context.module.train_one_epoch(model, _loader(data), optimizer, DEVICE)
-    if isinstance(loss, torch.Tensor) and loss.numel() == 1:
-        loss = torch.Tensor.item(loss)
-    number = isinstance(loss, (int, float, np.floating)) and not isinstance(loss, bool)
-    return {"loss": float(loss) if number else None, "type": type(loss).__name__,
-            "training": bool(model.training)}
+    seen: list[bool] = []
+    hook = model.register_forward_pre_hook(lambda module, inputs: seen.append(module.training))
+    try:
+        loss = context.module.train_one_epoch(model, _loader(data), optimizer, DEVICE)
+    finally:
+        hook.remove()
+    return {"loss": _number(loss), "type": type(loss).__name__, "training": seen}
 
 
 def evaluate(context: Context, handle: int, data: dict, mode: bool = True) -> dict:
@@ -142,9 +156,7 @@ def evaluate(context: Context, handle: int, data: dict, mode: bool = True) -> di
         accuracy = context.module.evaluate(model, _loader(data), DEVICE)
     finally:
         hook.remove()
-    number = isinstance(accuracy, (int, float, np.floating)) and not isinstance(accuracy, bool)
-    return {"accuracy": float(accuracy) if number else None,
-            "type": type(accuracy).__name__, "forwards": seen}
+    return {"accuracy": _number(accuracy), "type": type(accuracy).__name__, "forwards": seen}
 
 
 def fine_tune(context: Context, handle: int, train: dict, val: dict, epochs_frozen: int,

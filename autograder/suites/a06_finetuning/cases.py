@@ -4,8 +4,8 @@ The student's functions run in the sandbox on networks that the driver
 (``autograder/drivers/torch_training.py``) builds from ``backbones.py`` with the weights
 sent from here (``datasets/*.pt``), on images sent from here (``cnnlab.digits``). Every
 report is checked here: parameters and BatchNorm statistics are compared with the weights
-sent, accuracies are recomputed from the scores, and training is replayed with the reference
-where it is deterministic.
+sent, accuracies are computed here by the grader's own copy of the network from the weights
+the sandbox reports, and a training epoch is replayed here step by step.
 
 The tests of one function use the grader's own versions of the others (its own head, its
 own freezing, a plain SGD optimizer) wherever they can, so that one wrong function costs its
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from cnnlab import digits
-from cnnlab.backbones import NUM_CLASSES
+from cnnlab.backbones import MODELS, NUM_CLASSES
 from cnnlab.course import FLOAT64
 
 TOLERANCE = {"rtol": FLOAT64.rtol, "atol": FLOAT64.atol}
@@ -52,6 +52,40 @@ def data(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None
     return {"x": x, "y": y, "batch_size": batch_size, "shuffle_seed": shuffle_seed}
 
 
+def conforms(value, schema) -> bool:
+    """Whether ``value`` has the form of ``schema``: a type (exactly it: a bool is not an
+    int, a numpy float not a float), a tuple of such alternatives, ``[item]`` (a list of
+    items), ``{str: item}`` (a dict of str keys to items) or ``{key: item, ...}`` (a dict
+    holding at least those keys)."""
+    if isinstance(schema, type):
+        return type(value) is schema
+    if isinstance(schema, tuple):
+        return any(conforms(value, alternative) for alternative in schema)
+    if isinstance(schema, list):
+        return type(value) is list and all(conforms(item, schema[0]) for item in value)
+    if type(value) is not dict:
+        return False
+    if list(schema) == [str]:
+        return all(type(k) is str and conforms(v, schema[str]) for k, v in value.items())
+    return all(key in value and conforms(value[key], item) for key, item in schema.items())
+
+
+@functools.cache
+def grader_head(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grader's own fresh head for the 5 target classes: ``(weight, bias)``, float32,
+    PyTorch's initialisation after ``torch.manual_seed(seed)``."""
+    in_features = pretrained(name)[HEADS[name] + "weight"].shape[1]
+    torch.manual_seed(seed)
+    head = torch.nn.Linear(in_features, NUM_CLASSES)
+    return head.weight.detach().numpy().copy(), head.bias.detach().numpy().copy()
+
+
+def with_grader_head(name: str, seed: int) -> dict[str, np.ndarray]:
+    """The bundled state dict ``name`` with the grader's head of ``seed``."""
+    weight, bias = grader_head(name, seed)
+    return {**pretrained(name), HEADS[name] + "weight": weight, HEADS[name] + "bias": bias}
+
+
 class Driven:
     """The student's module as one graded function's tests drive it."""
 
@@ -61,31 +95,35 @@ class Driven:
     def __call__(self, action: str, *args, **kwargs):
         return self.student.drive(action, *args, graded=self.function, **kwargs)
 
-    def report(self, action: str, *args, fields: dict, **kwargs) -> dict:
-        """The driver's report of ``action``, checked to be a dict holding ``fields`` (name
-        -> type or tuple of types): the student's code runs beside the driver and could
-        change what it sends, so anything else is the submission's failure."""
+    def report(self, action: str, *args, schema: dict, **kwargs) -> dict:
+        """The driver's report of ``action``, checked to have the form of ``schema`` (see
+        ``conforms``): the student's code runs beside the driver and could change what it
+        sends, so anything else is the submission's failure."""
         report = self(action, *args, **kwargs)
-        if not isinstance(report, dict) or not all(
-                isinstance(report.get(name), kind) for name, kind in fields.items()):
+        if not conforms(report, schema):
             raise AssertionError(f"{self.function}: the grader's report of {action} is not "
                                  f"one it can read (did the code change the driver or "
                                  f"torch?): {report!r:.300}")
         return report
 
     def state(self, handle: int) -> dict[str, np.ndarray]:
-        state = self("state_dict", handle)
-        if not isinstance(state, dict) or not all(
-                isinstance(v, np.ndarray) for v in state.values()):
-            raise AssertionError(f"{self.function}: the model's state dict could not be read")
+        """The model's state dict, as numeric arrays by key."""
+        state = self.report("state_dict", handle, schema={str: np.ndarray})
+        if not all(value.dtype.kind in "biuf" for value in state.values()):
+            raise AssertionError(f"{self.function}: the model's state dict holds values "
+                                 "that are not numbers")
         return state
+
+    def flags(self, handle: int) -> dict[str, bool]:
+        """Each parameter's ``requires_grad``, by name."""
+        return self.report("requires_grad", handle, schema={str: bool})
 
     def backbone(self, name: str, *, head_seed: int | None = None) -> int:
         """A bundled network with its weights; with ``head_seed``, the grader's own fresh
-        head for the 5 target classes."""
+        head for the 5 target classes (``grader_head``)."""
         handle = self("backbone", name, pretrained(name))
         if head_seed is not None:
-            self("grader_head", handle, NUM_CLASSES, head_seed)
+            self("grader_head", handle, *grader_head(name, head_seed))
         return handle
 
 
@@ -118,9 +156,17 @@ def describe_changes(keys: list[str]) -> str:
     return " and ".join(parts)
 
 
-def accuracy(scores, labels: np.ndarray, what: str) -> float:
-    """Accuracy of ``scores`` (N, classes) as reported by the driver, checked here."""
-    if not isinstance(scores, np.ndarray) or scores.shape != (len(labels), NUM_CLASSES):
-        raise AssertionError(f"{what}: expected scores of shape ({len(labels)}, "
-                             f"{NUM_CLASSES}), got {getattr(scores, 'shape', scores)!r:.100}")
-    return float((scores.argmax(axis=1) == labels).mean())
+def trusted_accuracy(name: str, state: dict[str, np.ndarray], x: np.ndarray,
+                     y: np.ndarray, what: str) -> float:
+    """Accuracy on ``(x, y)`` of the network ``name`` with the weights ``state`` (from the
+    sandbox), run here, in evaluation mode: the student's own forward pass is not trusted."""
+    model = MODELS[name]()
+    try:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
+    except (RuntimeError, TypeError, ValueError) as error:
+        raise AssertionError(f"{what}: the trained weights no longer fit "
+                             f"{NAMES[name]}: {str(error)[:300]}") from None
+    model.float().eval()
+    with torch.no_grad():
+        scores = model(torch.from_numpy(x))
+    return float((scores.argmax(dim=1).numpy() == y).mean())

@@ -42,7 +42,7 @@ def test_same_function_on_every_window(student, rng, channels, kernel_size, out_
     case = (f"fc_to_conv(nn.Linear({channels * kh * kw}, {out_features}, bias={bias}), "
             f"{channels}, {kernel_size!r}) on x of shape {x.shape}")
     report = drive.report("fc_to_conv", drive("linear", weight, b), channels, kernel_size, x,
-                          fields={"type": str})
+                          schema={"type": str})
     if report["type"] != "Conv2d":
         raise AssertionError(f"{case} returned a {report['type']}, expected an nn.Conv2d")
     assert_array_close(report.get("output"), windows_through(x, weight, b, kh, kw),

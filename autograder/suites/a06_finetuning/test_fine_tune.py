@@ -1,8 +1,8 @@
 """Hidden tests of a06's ``fine_tune`` on the ResNet and the few-shot target digits: the
 frozen phase leaves the backbone as it was, the unfrozen phase trains it, and fine-tuning the
 pretrained network reaches a fixed accuracy on the 500 held-out digits and beats the same
-training from random weights. Accuracies are computed here from the scores of the trained
-model (the grader's own forward pass, in evaluation mode)."""
+training from random weights. Accuracies are computed here, by the grader's own ResNet with the
+trained weights (in evaluation mode), not by the student's model."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import (
     HEADS,
     Driven,
-    accuracy,
     backbone_keys,
     changed_keys,
     data,
     describe_changes,
     target,
+    trusted_accuracy,
+    with_grader_head,
 )
 
 NAME = "digits_resnet.pt"
@@ -32,7 +33,7 @@ def tune(drive: Driven, handle: int, epochs: tuple[int, int], seed: int = 0) -> 
     x, y, x_test, y_test = target(SHOTS, seed)
     report = drive.report("fine_tune", handle, data(x, y, BATCH, shuffle_seed=seed),
                           data(x_test[::5], y_test[::5], 100), *epochs, seed,
-                          fields={"type": str})
+                          schema={"type": str})
     if report["type"] != "dict":
         raise AssertionError(f"fine_tune returned a {report['type']}, expected the history "
                              "as a dict")
@@ -43,7 +44,7 @@ def test_frozen_phase_keeps_the_backbone(student):
     "fine_tune with 2 frozen epochs and no unfrozen one changes the head only"
     drive = Driven(student, "fine_tune")
     handle = drive.backbone(NAME, head_seed=1)
-    before = drive.state(handle)
+    before = with_grader_head(NAME, 1)
     tune(drive, handle, (2, 0))
     after = drive.state(handle)
     case = "fine_tune(the ResNet, epochs_frozen=2, epochs_unfrozen=0)"
@@ -59,7 +60,7 @@ def test_unfrozen_phase_trains_the_backbone(student):
     "fine_tune with 1 frozen and 1 unfrozen epoch changes the backbone's weights"
     drive = Driven(student, "fine_tune")
     handle = drive.backbone(NAME, head_seed=1)
-    before = drive.state(handle)
+    before = with_grader_head(NAME, 1)
     tune(drive, handle, (1, 1))
     after = drive.state(handle)
     weights = [k for k in backbone_keys(NAME, before) if k.endswith("conv1.weight")]
@@ -80,8 +81,8 @@ def test_pretrained_reaches_the_mark_and_beats_scratch(student):
             handle = (drive.backbone(NAME, head_seed=seed) if start == "pretrained"
                       else drive("backbone", NAME, None))
             tune(drive, handle, EPOCHS, seed)
-            scores.append(accuracy(drive("forward", handle, [x_test]), y_test,
-                                   f"fine_tune, then the model on {len(y_test)} digits"))
+            scores.append(trusted_accuracy(NAME, drive.state(handle), x_test, y_test,
+                                           f"fine_tune from {start} weights"))
     pretrained, random = (float(np.mean(v)) for v in results.values())
     case = (f"fine_tune({EPOCHS[0]} frozen + {EPOCHS[1]} unfrozen epochs, {SHOTS} images of "
             f"each digit 5-9), held-out accuracy averaged over {len(SEEDS)} draws")

@@ -17,10 +17,8 @@ def groups(student, name: str, *, frozen: bool, backbone_lr: float | None) -> li
     handle = drive.backbone(name, head_seed=1)
     if frozen:
         drive("grader_freeze", handle, [HEADS[name]])
-    report = drive.report("make_optimizer", handle, LR, backbone_lr, fields={"groups": list})
-    if not all(isinstance(g, dict) and isinstance(g.get("params"), list)
-               and isinstance(g.get("lr"), float) for g in report["groups"]):
-        raise AssertionError("make_optimizer: the optimizer's groups could not be read")
+    report = drive.report("make_optimizer", handle, LR, backbone_lr,
+                          schema={"groups": [{"params": [str], "lr": float}]})
     return report["groups"]
 
 

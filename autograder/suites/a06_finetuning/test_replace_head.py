@@ -27,7 +27,7 @@ def test_new_head(student, rng, name, classes):
     drive = Driven(student, "replace_head")
     label = f"replace_head({NAMES[name]}, {classes})"
     report = drive.report("replace_head", drive.backbone(name), classes, 0,
-                          fields={"handle": (int, type(None))})
+                          schema={"handle": (int, type(None)), "returned": str})
     if report["handle"] is None:
         raise AssertionError(f"{label} returned a {report.get('returned')}, not the model")
     handle = report["handle"]
