@@ -1,12 +1,18 @@
 """nbgrader's view of the course: solutions/ is its source, assignments/ its release.
 
-The folders come from the course's manifest (``cnnlab/course.py``). The release is built by
-`cnnlab release` (which runs nbgrader's own notebook steps and also stubs the .py modules),
-and grading by `cnnlab grade`; this file lets nbgrader's other commands (collect, feedback)
-find the same folders.
+The folders come from the course's manifest (``cnnlab/course.py``). ``install`` wires
+nbgrader's own commands to cnnlab (``cnnlab/nbgrader_hooks.py``): ``generate_assignment``
+here writes what `cnnlab release` writes (the modules stubbed, never copied with their
+solutions), and ``autograde`` scores each function with the hidden suites in the sandbox.
+`cnnlab course FOLDER` sets up a separate nbgrader course folder.
 """
 
-from cnnlab.course import ASSIGNMENTS_DIR, REPO_ROOT, SOLUTIONS_DIR
+try:
+    from cnnlab.course import ASSIGNMENTS_DIR, REPO_ROOT, SOLUTIONS_DIR
+    from cnnlab.nbgrader_hooks import install
+except ImportError as error:  # nbgrader would go on without cnnlab's hooks: stop it instead
+    raise SystemExit(f"{__file__}: cannot import cnnlab ({error}); install it (pip install "
+                     "-e <the cnnlab repository>) in the environment that runs nbgrader") from None
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.course_id = "cnnlab"
@@ -17,3 +23,4 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+install(c)

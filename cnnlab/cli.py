@@ -1,11 +1,13 @@
-"""The ``cnnlab`` command: ``cnnlab release [--check]``, ``cnnlab grade`` and
-``cnnlab datasets build|verify``."""
+"""The ``cnnlab`` command: ``cnnlab release [--check]``, ``cnnlab grade``, ``cnnlab course``
+and ``cnnlab datasets build|verify``."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from cnnlab import datasets_cli
@@ -14,8 +16,23 @@ from cnnlab.course import ASSIGNMENTS, ASSIGNMENTS_DIR, SOLUTIONS_DIR
 
 def release(args: argparse.Namespace) -> int:
     from autograder.grade_one import hidden_tests
+    from cnnlab.nbgrader_hooks import sync_grading_cells
     from cnnlab.release import ReleaseBuilder, hidden_checks_conftest
 
+    notebooks = {a.id: a.solution_dir / f"{a.id}.ipynb" for a in ASSIGNMENTS.values()}
+    if args.check:
+        with tempfile.TemporaryDirectory() as scratch:
+            unsynced = [str(path) for a_id, path in notebooks.items()
+                        if sync_grading_cells(Path(shutil.copy(path, scratch)),
+                                              ASSIGNMENTS[a_id])]
+        if unsynced:
+            print("the grading cells of these notebooks differ from the manifest; run "
+                  f"`cnnlab release`: {', '.join(unsynced)}", file=sys.stderr)
+            return 1
+    else:
+        for assignment_id, path in notebooks.items():
+            if sync_grading_cells(path, ASSIGNMENTS[assignment_id]):
+                print(f"updated the grading cells of {path}")
     builder = ReleaseBuilder(SOLUTIONS_DIR, ASSIGNMENTS_DIR, generated={
         Path(a.id) / "conftest.py": hidden_checks_conftest(a.id, a.points, hidden_tests(a.id))
         for a in ASSIGNMENTS.values()})
@@ -77,6 +94,20 @@ def grade(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def course(args: argparse.Namespace) -> int:
+    from cnnlab.nbgrader_course import CourseError, setup_course
+
+    if args.students is not None and not args.students.is_file():
+        print(f"cnnlab course: {args.students} is not a file", file=sys.stderr)
+        return 2
+    try:
+        setup_course(args.folder, args.students, args.course_id)
+    except CourseError as error:
+        print(f"cnnlab course: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="cnnlab", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -101,6 +132,17 @@ def parser() -> argparse.ArgumentParser:
                                help="grade even where the machine allows no namespaces "
                                     "(student code then runs with resource limits only)")
     grade_command.set_defaults(run=grade)
+
+    course_command = commands.add_parser(
+        "course", help="set up an nbgrader course folder (configuration, source/, release/, "
+                       "gradebook, students)")
+    course_command.add_argument("folder", type=Path, metavar="FOLDER")
+    course_command.add_argument("--students", type=Path, metavar="CSV",
+                                help="students to import (nbgrader's CSV: id, first_name, "
+                                     "last_name, email)")
+    course_command.add_argument("--course-id", default="cnnlab",
+                                help="nbgrader's course id (default: cnnlab)")
+    course_command.set_defaults(run=course)
 
     datasets_cli.add_parser(commands)
     return root

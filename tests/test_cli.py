@@ -40,6 +40,7 @@ def test_grading_the_example_class(tmp_path):
                       ("alice", "a03_pooling"): "graded",
                       ("alice", "a04_receptive_field"): "graded",
                       ("alice", "a05_resnet"): "graded",
+                      ("alice", "a06_finetuning"): "graded",
                       ("bob", "a01_output_size"): "graded",
                       ("bob", "a02_convolution"): "graded",
                       ("bob", "a03_pooling"): "graded",
