@@ -105,6 +105,9 @@ class Assignment:
         driver: for answers that are PyTorch objects, the module of ``autograder/drivers``
             that builds and runs them in the sandbox; None where the answers are plain data.
         limits: resource limits of its grading worker.
+        written: the notebook's written questions, graded by hand in nbgrader only:
+            ``(grade_id, points)`` pairs; not part of ``max_score``, which is what
+            ``cnnlab grade`` scores.
     """
 
     id: str
@@ -115,6 +118,7 @@ class Assignment:
     float32: Tolerance = Tolerance(rtol=1e-4, atol=1e-4)
     driver: str | None = None
     limits: Limits = Limits()
+    written: tuple[tuple[str, float], ...] = ()
 
     @property
     def points(self) -> dict[str, float]:
@@ -179,7 +183,8 @@ ASSIGNMENTS: dict[str, Assignment] = {
             why="The heart of the course, worth 30: the backward pass is the hardest part "
                 "(three gradients), the transposed convolution the shortest.",
             # Sums of ~50 products of standard normals, rounded in float32.
-            float32=Tolerance(rtol=1e-4, atol=1e-4)),
+            float32=Tolerance(rtol=1e-4, atol=1e-4),
+            written=(("written_conv_vs_dense", 3),)),
         Assignment(
             "a03_pooling", "pooling",
             (Graded("max_pool2d_forward", 4), Graded("max_pool2d_backward", 5),
@@ -188,7 +193,8 @@ ASSIGNMENTS: dict[str, Assignment] = {
             why="Worth 20, less than convolution: the same windows without weights. Max "
                 "pooling's backward (ties, overlapping windows) carries the most.",
             # Sums of at most a window's values: float32 rounds far less than in a02.
-            float32=Tolerance(rtol=1e-5, atol=1e-6)),
+            float32=Tolerance(rtol=1e-5, atol=1e-6),
+            written=(("written_what_pooling_buys", 2),)),
         Assignment(
             "a04_receptive_field", "receptive_field",
             (Graded("receptive_field", 8), Graded("layers_from_model", 4),
@@ -215,7 +221,8 @@ ASSIGNMENTS: dict[str, Assignment] = {
                 "groups are where transfer learning goes wrong silently, so they weigh most "
                 "with the training loop; fine_tune is graded by what it reaches on held-out "
                 "digits; fc_to_conv is the last part's one idea, the weight's layout.",
-            libraries=("numpy", "torch"), driver="torch_training"),
+            libraries=("numpy", "torch"), driver="torch_training",
+            written=(("written_when_to_fine_tune", 3),)),
     )
 }
 

@@ -34,6 +34,20 @@ def test_each_notebook_is_worth_its_manifest_points(assignment):
               if cell.metadata.get("nbgrader", {}).get("grade")
               and not cell.metadata["nbgrader"].get("solution")}
     assert graded == {GRADE_ID_PREFIX + g.name: g.points for g in assignment.graded}
+    written = {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["nbgrader"]["points"]
+               for cell in notebook.cells if cell.cell_type == "markdown"
+               and cell.metadata.get("nbgrader", {}).get("grade")}
+    assert written == dict(assignment.written)
+
+
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS.values() if a.written],
+                         ids=lambda a: a.id)
+def test_written_answers_reach_students_without_their_rubric(assignment):
+    released = nbformat.read(assignment.release_dir / f"{assignment.id}.ipynb", as_version=4)
+    answers = [cell for cell in released.cells
+               if cell.metadata.get("nbgrader", {}).get("grade_id") in dict(assignment.written)]
+    assert answers and all(cell.source == "YOUR ANSWER HERE" for cell in answers)
+    assert "rubric" not in nbformat.writes(released).lower()
 
 
 def test_sync_adds_the_cells_once_and_replaces_stale_ones(tmp_path):
