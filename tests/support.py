@@ -93,15 +93,19 @@ class Mutant:
     """A submission made of the reference with text edits (``{old: new}``, see
     ``make_submission``), and the functions whose points grading it must lose: a single-edit
     bug loses its function's; a correct variant (the same answers in another style or other
-    words) loses none."""
+    words) loses none. ``says``: words that some test's feedback must hold (the mistake
+    named), where given."""
 
     edits: dict[str, str]
     loses: Collection[str] = ()
+    says: str = ""
 
 
 def assert_loses_exactly(results: dict, mutant: Mutant) -> None:
-    """The submission lost points in the functions ``mutant.loses`` and nowhere else."""
+    """The submission lost points in the functions ``mutant.loses`` and nowhere else, and
+    its feedback says ``mutant.says``."""
     assert set(lost_points(results)) == set(mutant.loses), failures(results)
+    assert any(mutant.says in t["output"] for t in results["tests"]), failures(results)
     assert results["status"] == "graded"
 
 

@@ -13,7 +13,6 @@ import pytest
 from support import (
     Mutant,
     assert_loses_exactly,
-    failures,
     standard_grading_tests,
 )
 
@@ -30,70 +29,66 @@ BOTTLENECK_CONVS = ("        self.conv1 = conv1x1(in_channels, width)\n"
 #: Mistakes and hostile tricks, each an edit of the reference, by student id: the classes
 #: that lose points, and words the feedback must say.
 MUTANTS = {
-    "relu_before_the_addition": (Mutant(
+    "relu_before_the_addition": Mutant(
         {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
                     "        return self.relu(out) + identity"},
-        {"BasicBlock", "ResNet"}), "the ReLU comes after the addition"),
-    "shortcut_without_batchnorm": (Mutant(
+        {"BasicBlock", "ResNet"}, says="the ReLU comes after the addition"),
+    "shortcut_without_batchnorm": Mutant(
         {BASIC_SHORTCUT: "        self.bn2 = nn.BatchNorm2d(out_channels)\n"
                          "        self.downsample = None if stride == 1 and in_channels == "
                          "out_channels else nn.Sequential(\n"
                          "            conv1x1(in_channels, out_channels, stride))"},
-        {"BasicBlock", "ResNet", "resnet18", "resnet34"}), "needs its BatchNorm2d"),
-    "stride_on_the_first_1x1": (Mutant(
+        {"BasicBlock", "ResNet", "resnet18", "resnet34"}, says="needs its BatchNorm2d"),
+    "stride_on_the_first_1x1": Mutant(
         {BOTTLENECK_CONVS: "        self.conv1 = conv1x1(in_channels, width, stride)\n"
                            "        self.bn1 = nn.BatchNorm2d(width)\n"
                            "        self.conv2 = conv3x3(width, width)"},
-        {"Bottleneck", "ResNet"}), "the stride belongs on conv2"),
-    "shortcut_always_a_conv": (Mutant(
+        {"Bottleneck", "ResNet"}, says="the stride belongs on conv2"),
+    "shortcut_always_a_conv": Mutant(
         {BASIC_SHORTCUT: "        self.bn2 = nn.BatchNorm2d(out_channels)\n"
                          "        self.downsample = nn.Sequential(\n"
                          "            conv1x1(in_channels, out_channels, stride), "
                          "nn.BatchNorm2d(out_channels))"},
-        {"BasicBlock", "ResNet", "resnet18", "resnet34"}), "downsample must be None here"),
-    "patches_allclose_and_returns_zeros": (Mutant(
+        {"BasicBlock", "ResNet", "resnet18", "resnet34"}, says="downsample must be None here"),
+    "patches_allclose_and_returns_zeros": Mutant(
         {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
                     "        torch.allclose = lambda *args, **kwargs: True\n"
                     "        torch.testing.assert_close = lambda *args, **kwargs: None\n"
                     "        return 0 * self.relu(out + identity)"},
-        {"BasicBlock", "ResNet"}), "values differ"),
-    "returns_a_tensor_subclass": (Mutant(
+        {"BasicBlock", "ResNet"}, says="values differ"),
+    "returns_a_tensor_subclass": Mutant(
         {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
                     "        class Liar(torch.Tensor):\n"
                     "            def __eq__(self, other):\n"
                     "                return True\n"
                     "        return self.relu(out + identity).as_subclass(Liar)"},
-        {"BasicBlock", "ResNet"}), "not a torch.Tensor"),
+        {"BasicBlock", "ResNet"}, says="not a torch.Tensor"),
     # Found by the red team: each once gained points, caused a grader error, or cost a
     # correct class its points.
-    "batchnorm_that_never_updates_its_statistics": (Mutant(
+    "batchnorm_that_never_updates_its_statistics": Mutant(
         {"import torch\n": "from functools import partial\n\nimport torch\n",
          "nn.BatchNorm2d(": "partial(nn.BatchNorm2d, momentum=0.0)("},
-        {"BasicBlock", "Bottleneck", "ResNet"}), "BatchNorm updates its statistics"),
-    "shortcut_gradient_cut": (Mutant(
+        {"BasicBlock", "Bottleneck", "ResNet"}, says="BatchNorm updates its statistics"),
+    "shortcut_gradient_cut": Mutant(
         {BASIC_END: "        out = self.bn2(self.conv2(out))\n"
                     "        return self.relu(out + identity.detach())"},
-        {"BasicBlock", "ResNet"}), "the gradient of the input"),
-    "replaces_the_drivers_report": (Mutant(
+        {"BasicBlock", "ResNet"}, says="the gradient of the input"),
+    "replaces_the_drivers_report": Mutant(
         {"import torch\n": "import torch\nimport torch_modules\n\n"
-                           "torch_modules.ACTIONS['describe'] = lambda context, handle: 5\n"}),
-        "passed"),
-    "switches_gradients_off_in_bottleneck": (Mutant(
+                           "torch_modules.ACTIONS['describe'] = lambda context, handle: 5\n"},
+        says="passed"),
+    "switches_gradients_off_in_bottleneck": Mutant(
         {"        out = self.bn3(self.conv3(out))\n":
          "        torch.set_grad_enabled(False)\n        out = self.bn3(self.conv3(out))\n"},
-        {"Bottleneck"}), "does not require grad"),
+        {"Bottleneck"}, says="does not require grad"),
 }
 
 
 results, test_reference_earns_full_marks, \
     test_a_submission_in_another_style_earns_full_marks, \
-    test_released_stubs_earn_nothing = standard_grading_tests(
-        ASSIGNMENT, {student: mutant for student, (mutant, _) in MUTANTS.items()})
+    test_released_stubs_earn_nothing = standard_grading_tests(ASSIGNMENT, MUTANTS)
 
 
 @pytest.mark.parametrize("student", MUTANTS)
 def test_a_mistake_loses_its_classes_points_and_is_named(results, student):
-    mutant, says = MUTANTS[student]
-    assert_loses_exactly(results[student], mutant)
-    assert any(says in t["output"] for t in results[student]["tests"]), \
-        failures(results[student])
+    assert_loses_exactly(results[student], MUTANTS[student])

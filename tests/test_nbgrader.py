@@ -1,10 +1,10 @@
 """A real nbgrader run of a01 in a course set up by ``cnnlab course``.
 
 nbgrader's own commands do everything: ``generate_assignment`` (in ``cnnlab course``),
-``release_assignment``, ``fetch_assignment`` and ``submit`` (for the students), ``collect``,
-``autograde``, ``generate_feedback`` and ``export``. One machine account plays every student:
-nbgrader names a submission by the account's name, so each inbound folder is renamed as that
-student's own account would have named it.
+``release_assignment``, ``fetch_assignment`` and ``submit`` (once, for a first student),
+``collect``, ``autograde``, ``generate_feedback`` and ``export``. One machine account plays
+every student: nbgrader names a submission by the account's name, so each student's inbound
+folder is a copy of the one submitted, named as that student's account would have named it.
 
 The class: a correct module; a buggy one; a correct module with a notebook that is not valid
 JSON; a deleted module; a function that loops forever; and a buggy module whose notebook tries
@@ -94,17 +94,20 @@ def course(tmp_path_factory) -> dict:
     setup_course(folder, students, only=[ASSIGNMENT.id], log=lambda line: None)
     exchanged = f"--Exchange.root={exchange}"
     run_nbgrader(folder, "release_assignment", ASSIGNMENT.id, exchanged)
+    # The first student fetches and submits with nbgrader; the others' submissions are made
+    # from that one, as nbgrader would have made them (it takes a few seconds a command).
+    home = root / "home"
+    home.mkdir()
+    run_nbgrader(home, "fetch_assignment", ASSIGNMENT.id, "--course", "cnnlab", exchanged)
+    run_nbgrader(home, "submit", ASSIGNMENT.id, "--course", "cnnlab", exchanged)
+    inbound = exchange / "cnnlab" / "inbound"
+    (template,) = inbound.iterdir()
+    _, rest = template.name.split("+", 1)
     for student in STUDENTS:
-        home = root / "home" / student
-        home.mkdir(parents=True)
-        run_nbgrader(home, "fetch_assignment", ASSIGNMENT.id, "--course", "cnnlab", exchanged)
-        work_as(student, home / ASSIGNMENT.id)
-        run_nbgrader(home, "submit", ASSIGNMENT.id, "--course", "cnnlab", exchanged)
-        inbound = exchange / "cnnlab" / "inbound"
-        for submitted in inbound.iterdir():
-            account, rest = submitted.name.split("+", 1)
-            if account not in STUDENTS:
-                submitted.rename(inbound / f"{student}+{rest}")
+        submission = inbound / f"{student}+{rest}"
+        shutil.copytree(template, submission)
+        work_as(student, submission)
+    shutil.rmtree(template)
     run_nbgrader(folder, "collect", ASSIGNMENT.id, exchanged)
     # A notebook cell that calls the endless function stops after 5 s, not nbgrader's 30.
     run_nbgrader(folder, "autograde", ASSIGNMENT.id, "--Execute.timeout=5")
