@@ -182,3 +182,32 @@ def check_raises(student, function: str, cases: Sequence[tuple[Case, tuple[str, 
 def plain(value):
     """numpy integers (and tuples of them) as the Python ints PyTorch takes."""
     return tuple(int(v) for v in value) if isinstance(value, tuple) else int(value)
+
+
+def conforms(value, schema) -> bool:
+    """Whether ``value`` has the form of ``schema``: a type (exactly it: a bool is not an
+    int, a numpy float not a float, a dict's subclass not a dict), a tuple of such
+    alternatives, ``[item]`` (a list of items), ``{str: item}`` (a dict of str keys to items)
+    or ``{key: item, ...}`` (a dict holding at least those keys)."""
+    if isinstance(schema, type):
+        return type(value) is schema
+    if isinstance(schema, tuple):
+        return any(conforms(value, alternative) for alternative in schema)
+    if isinstance(schema, list):
+        return type(value) is list and all(conforms(item, schema[0]) for item in value)
+    if type(value) is not dict:
+        return False
+    if list(schema) == [str]:
+        return all(type(k) is str and conforms(v, schema[str]) for k, v in value.items())
+    return all(key in value and conforms(value[key], item) for key, item in schema.items())
+
+
+def readable_report(report, schema, what: str):
+    """A driver's ``report``, checked to have the form of ``schema`` (see ``conforms``):
+    the student's code runs beside the driver and could change what it sends, so anything
+    else is the submission's failure, never the grader's. ``what`` names the report."""
+    if not conforms(report, schema):
+        raise AssertionError(f"{what} is not one the grader can read (did the code change "
+                             f"the driver, the module or torch?): {report!r:.300}")
+    return report
+

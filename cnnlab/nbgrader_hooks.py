@@ -23,7 +23,6 @@ things in nbgrader, in the nbgrader process only:
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
 import tempfile
@@ -45,6 +44,8 @@ GRADING_TEXT = (
     "found. Nothing to do here: until then they show 0.")
 #: (assignment id, student id) -> the results.json of the student's module.
 _RESULTS: dict[tuple[str, str], dict] = {}
+#: What ``install`` was told: grade even where the machine allows no namespaces.
+_SETTINGS = {"allow_unsafe": False}
 
 
 # -- the grading cells of a notebook --------------------------------------------------------
@@ -112,14 +113,18 @@ def grade_module(submission: Path, assignment_id: str, student_id: str,
         return json.loads((out / student_id / assignment_id / "results.json").read_text())
 
 
+def _function_of(test: dict) -> str:
+    """The function a results.json test checks: its name up to the first ``": "``."""
+    return test["name"].split(": ", 1)[0]
+
+
 def function_scores(results: dict, assignment: Assignment) -> dict[str, float]:
     """Points earned per graded function (every function of the manifest, 0 where the
     results have none of its tests)."""
     scores = dict.fromkeys(assignment.points, 0.0)
     for test in results.get("tests", []):
-        function = test["name"].split(": ", 1)[0]
-        if function in scores:
-            scores[function] += float(test["score"])
+        if _function_of(test) in scores:
+            scores[_function_of(test)] += float(test["score"])
     return {f: round(min(s, assignment.points[f]), 6) for f, s in scores.items()}
 
 
@@ -127,7 +132,7 @@ def function_feedback(results: dict, function: str, score: float, points: float)
     """What the grader found for ``function``: its score, then a line per test."""
     lines = [f"{function}: {score:g} of {points:g} points "
              f"(status: {results.get('extra_data', {}).get('status', 'graded')})"]
-    tests = [t for t in results.get("tests", []) if t["name"].split(": ", 1)[0] == function]
+    tests = [t for t in results.get("tests", []) if _function_of(t) == function]
     for test in tests:
         mark = "ok    " if test["score"] >= test["max_score"] else "FAILED"
         lines.append(f"  {mark} {test['name']}")
@@ -232,17 +237,12 @@ def stand_in(released: Path, why: str, path: Path) -> None:
 # -- installing it into nbgrader ------------------------------------------------------------
 
 
-@functools.cache
-def _settings() -> dict:
-    return {"allow_unsafe": False}
-
-
 def install(c, allow_unsafe: bool = False) -> None:
     """Wire nbgrader's commands to cnnlab (see the module's docstring). ``c`` is the config
     of the ``nbgrader_config.py`` that calls this; ``allow_unsafe`` grades even where the
     machine allows no namespaces (``cnnlab grade --unsafe-no-isolation``)."""
     try:
-        _settings()["allow_unsafe"] = allow_unsafe
+        _SETTINGS["allow_unsafe"] = allow_unsafe
         c.Autograde.exclude_overwriting = {
             a.id: sorted(p.name for p in a.solution_dir.glob("*.py"))
             for a in ASSIGNMENTS.values()}
@@ -284,7 +284,7 @@ def _wrap_autograde() -> None:
         if assignment_id not in ASSIGNMENTS:
             return
         results = results_for(self.coursedir, assignment_id, student_id,
-                              _settings()["allow_unsafe"], self.log.info)
+                              _SETTINGS["allow_unsafe"], self.log.info)
         store_scores(self.coursedir, assignment_id, student_id, results)
         released = Path(self.coursedir.format_path(self.coursedir.release_directory, ".",
                                                    assignment_id))

@@ -107,7 +107,7 @@ MUTANTS = {
                   "torch_training.make_optimizer.__code__ = _groups.__code__\n"
                   "torch_training.requires_grad.__code__ = _flags.__code__\n"},
         {"evaluate", "make_optimizer", "freeze_backbone", "unfreeze"},
-        says="not one it can read"),
+        says="not one the grader can read"),
     "adds_a_key_to_every_state_dict": Mutant(
         {IMPORTS: IMPORTS + "import torch_modules\n\n\n"
                   "def _forged(context, handle, ending=None):\n"

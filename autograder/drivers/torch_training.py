@@ -88,14 +88,11 @@ def grader_freeze(context: Context, handle: int, trainable_ending: list) -> None
 
 
 def replace_head(context: Context, handle: int, num_classes: int, seed: int) -> dict:
-    """Call the student's ``replace_head``; keep what it returns. Reports whether it is the
-    same model and the new handle (None where it is not a module)."""
-    model = context.get(handle)
+    """Call the student's ``replace_head``; keep what it returns. Reports the new handle
+    (None where it is not a module) and the type returned."""
     torch.manual_seed(seed)
-    returned = context.module.replace_head(model, num_classes)
-    is_module = isinstance(returned, nn.Module)
-    return {"same": returned is model,
-            "handle": context.keep(returned) if is_module else None,
+    returned = context.module.replace_head(context.get(handle), num_classes)
+    return {"handle": context.keep(returned) if isinstance(returned, nn.Module) else None,
             "returned": type(returned).__name__}
 
 
@@ -162,25 +159,23 @@ def evaluate(context: Context, handle: int, data: dict, mode: bool = True) -> di
 def fine_tune(context: Context, handle: int, train: dict, val: dict, epochs_frozen: int,
               epochs_unfrozen: int, seed: int) -> dict:
     """The student's ``fine_tune``, after ``torch.manual_seed(seed)``; reports the type of
-    the history it returned and its keys (the model's new state is asked for after)."""
+    the history it returned (the model's new state is asked for after)."""
     torch.manual_seed(seed)
     history = context.module.fine_tune(context.get(handle), _loader(train), _loader(val),
                                        DEVICE, epochs_frozen, epochs_unfrozen)
-    return {"type": type(history).__name__,
-            "keys": [str(k) for k in history] if isinstance(history, dict) else []}
+    return {"type": type(history).__name__}
 
 
 def fc_to_conv(context: Context, handle: int, in_channels: int, kernel_size,
                x: np.ndarray) -> dict:
     """The student's ``fc_to_conv`` of the kept linear layer; reports the type of what it
-    returned, its settings, and its output on ``x`` (no gradients)."""
+    returned and its output on ``x`` (no gradients)."""
     conv = context.module.fc_to_conv(context.get(handle), in_channels, kernel_size)
     if not isinstance(conv, nn.Conv2d):
         return {"type": type(conv).__name__}
     with torch.no_grad():
         out = conv(torch.from_numpy(x))
-    return {"type": "Conv2d", "layer": torch_modules._layer(conv),
-            "output": _array(out, "the output")}
+    return {"type": "Conv2d", "output": _array(out, "the output")}
 
 
 ACTIONS = {**torch_modules.ACTIONS, **{action.__name__: action for action in (

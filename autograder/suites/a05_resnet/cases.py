@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from autograder.compare import assert_array_close, assert_same
-from autograder.harness import graded
+from autograder.harness import graded, readable_report
 from cnnlab.course import FLOAT64
 
 TORCHVISION = json.loads(Path(__file__).with_name("torchvision_state_dicts.json").read_text())
@@ -55,15 +55,9 @@ class Built:
 
     def report(self, action: str, *args, fields: dict, **kwargs) -> dict:
         """The driver's report of ``action``, checked to be a dict holding ``fields`` (name
-        -> type): the student's code runs beside the driver and could have changed what it
-        sends, so anything else is the submission's failure."""
-        report = self.drive(action, *args, **kwargs)
-        if not isinstance(report, dict) or not all(
-                isinstance(report.get(name), kind) for name, kind in fields.items()):
-            raise AssertionError(f"{self.label}: the {action} report of this module is not "
-                                 f"one the grader can read (has the module changed how it "
-                                 f"describes itself?): {report!r:.300}")
-        return report
+        -> type; see ``harness.readable_report``)."""
+        return readable_report(self.drive(action, *args, **kwargs), fields,
+                               f"{self.label}: the {action} report of this module")
 
     def describe(self) -> dict:
         return self.report("describe", fields={

@@ -22,6 +22,7 @@ import functools
 import numpy as np
 import torch
 
+from autograder.harness import readable_report
 from cnnlab import digits
 from cnnlab.backbones import MODELS, NUM_CLASSES
 from cnnlab.course import FLOAT64
@@ -52,24 +53,6 @@ def data(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None
     return {"x": x, "y": y, "batch_size": batch_size, "shuffle_seed": shuffle_seed}
 
 
-def conforms(value, schema) -> bool:
-    """Whether ``value`` has the form of ``schema``: a type (exactly it: a bool is not an
-    int, a numpy float not a float), a tuple of such alternatives, ``[item]`` (a list of
-    items), ``{str: item}`` (a dict of str keys to items) or ``{key: item, ...}`` (a dict
-    holding at least those keys)."""
-    if isinstance(schema, type):
-        return type(value) is schema
-    if isinstance(schema, tuple):
-        return any(conforms(value, alternative) for alternative in schema)
-    if isinstance(schema, list):
-        return type(value) is list and all(conforms(item, schema[0]) for item in value)
-    if type(value) is not dict:
-        return False
-    if list(schema) == [str]:
-        return all(type(k) is str and conforms(v, schema[str]) for k, v in value.items())
-    return all(key in value and conforms(value[key], item) for key, item in schema.items())
-
-
 @functools.cache
 def grader_head(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The grader's own fresh head for the 5 target classes: ``(weight, bias)``, float32,
@@ -96,15 +79,9 @@ class Driven:
         return self.student.drive(action, *args, graded=self.function, **kwargs)
 
     def report(self, action: str, *args, schema: dict, **kwargs) -> dict:
-        """The driver's report of ``action``, checked to have the form of ``schema`` (see
-        ``conforms``): the student's code runs beside the driver and could change what it
-        sends, so anything else is the submission's failure."""
-        report = self(action, *args, **kwargs)
-        if not conforms(report, schema):
-            raise AssertionError(f"{self.function}: the grader's report of {action} is not "
-                                 f"one it can read (did the code change the driver or "
-                                 f"torch?): {report!r:.300}")
-        return report
+        """The driver's report of ``action``, checked (``harness.readable_report``)."""
+        return readable_report(self(action, *args, **kwargs), schema,
+                               f"{self.function}: the grader's report of {action}")
 
     def state(self, handle: int) -> dict[str, np.ndarray]:
         """The model's state dict, as numeric arrays by key."""
