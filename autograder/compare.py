@@ -3,7 +3,8 @@
 Every check raises ``AssertionError`` whose message is the student's feedback: it names the
 case, then what differs (the type, the shape, the values: max absolute and relative error,
 the first differing index with both values there), so that one reading tells the student
-where to look.
+where to look. Arrays that differ in their values raise ``Mismatch``, which keeps both, so
+that a report can draw them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,22 @@ import re
 import numpy as np
 
 from autograder.student import StudentRaised
+
+
+class Mismatch(AssertionError):
+    """A wrong answer, with what the feedback can show of it.
+
+    Attributes:
+        actual, expected: the student's array and the expected one, where they have the
+            same shape and differ in their values (else None).
+        mistake: the known mistake that gives this answer (``autograder.diagnose``), where
+            one was recognised.
+    """
+
+    def __init__(self, message: str, *, actual: np.ndarray | None = None,
+                 expected: np.ndarray | None = None, mistake=None) -> None:
+        super().__init__(message)
+        self.actual, self.expected, self.mistake = actual, expected, mistake
 
 
 def describe(arguments: dict) -> str:
@@ -97,14 +114,14 @@ def assert_array_close(actual, expected: np.ndarray, *, case: str, rtol: float,
     relative = error / np.maximum(np.abs(expected64), np.finfo(np.float64).tiny)
     first = tuple(int(i) for i in np.argwhere(bad)[0])
     finite = np.isfinite(error)
-    raise AssertionError(
+    raise Mismatch(
         f"{case}: values differ at {int(bad.sum())} of {bad.size} entries; "
         f"max abs error {np.max(error[finite], initial=0):.3g}, "
         f"max rel error {np.max(relative[finite], initial=0):.3g}"
         + ("" if finite.all() else f", {int((~finite).sum())} non-finite entries")
         + f"; first at index {first}: expected {expected64[first]:.6g}, "
-        f"got {actual64[first]:.6g}"
-    )
+        f"got {actual64[first]:.6g}",
+        actual=actual64, expected=expected64)
 
 
 def _short(value, limit: int = 80) -> str:

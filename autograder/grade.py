@@ -33,11 +33,13 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.grade_one import PARENT_ENV
+from tqdm import tqdm
+
+from autograder.grade_one import PARENT_ENV, PROGRESS_FILE
 from autograder.results import STATUSES, ungraded_results
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
 from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
@@ -46,6 +48,8 @@ from cnnlab.course import ASSIGNMENTS, REPO_ROOT, Assignment
 JOB_MARGIN_SECONDS = 120
 #: Seconds a hidden suite may spend on one submission besides the student's code.
 SUITE_SECONDS = 120
+#: Seconds between two updates of the progress bar.
+PROGRESS_SECONDS = 0.5
 #: Seconds to wait for a killed process to be gone.
 KILL_WAIT_SECONDS = 30
 #: Most submissions one grading job takes on: more share the start-up, fewer share a failure.
@@ -56,7 +60,7 @@ PRINTED_TAIL_BYTES = 64 * 1024
 MAX_RESULTS_BYTES = 64 * 1024 * 1024
 CSV_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
 #: Names the output folder uses at its top level: no student id may take one of them.
-RESERVED_NAMES = frozenset({"grades.csv", "report.html", "logs"})
+RESERVED_NAMES = frozenset({"grades.csv", "report.html", "lms_grades.csv", "logs"})
 UNSAFE_MESSAGE = (
     "this machine allows no namespaces, so student code would run with resource limits only "
     "and could read everything this user can (other students' submissions, the hidden "
@@ -449,8 +453,10 @@ def read_results(path: Path, max_score: float, problem: str | None = None,
                                    f"no usable results.json: {unusable}", finished=False)
     if results["extra_data"].get("finished") is not True:
         why = problem or "the grading job ended before this submission was done"
-        results["output"] = f"{results['output']}; {why}: see grading.log"
+        results["output"] = f"{results['output']}\n\n**Grader error**: {why}: see grading.log\n"
         results["extra_data"]["status"] = "grader error"
+        results["extra_data"]["problem"] = "; ".join(
+            filter(None, [results["extra_data"].get("problem"), why]))
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path.with_name("grading.log"), "ab") as log:
             log.write(f"\n{why}\n".encode() + printed)
@@ -502,10 +508,10 @@ def grader_errors(rows: list[dict], out: Path) -> list[str]:
         try:
             results = json.loads((out / row["student_id"] / row["assignment"]
                                   / "results.json").read_text())
-            reason = str(results["output"])
             blamed = [str(t["output"]) for t in results["tests"]
                       if str(t["output"]).startswith("grader error")]
-            reason += f"; {blamed[0]}" if blamed else ""
+            reasons = [results["extra_data"].get("problem"), *blamed[:1]]
+            reason = "; ".join(str(r) for r in reasons if r) or "see its grading.log"
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             reason = "see its results.json and grading.log"
         reason = "".join(c if c.isprintable() else " " for c in reason[:2000])
@@ -524,8 +530,11 @@ def _outcome(future, failed):
 
 
 def grade_class(submissions_root: Path, out: Path, only: list[str] | None = None,
-                jobs: int = 1, log=print, allow_unsafe: bool = False) -> list[dict]:
+                jobs: int = 1, log=print, allow_unsafe: bool = False,
+                reports: bool = True, progress: bool = False) -> list[dict]:
     """Grade every submission under ``submissions_root`` into ``out``; return the csv rows.
+    With ``reports``, also write the HTML reports (``autograder.report``); with
+    ``progress``, show a progress bar on stderr.
 
     Raises ``GradingRefused`` (before anything runs) where the machine allows no namespaces
     and ``allow_unsafe`` is false, and ``GradingInterrupted`` after writing ``grades.csv``
@@ -549,19 +558,56 @@ def grade_class(submissions_root: Path, out: Path, only: list[str] | None = None
             for stale in (path, path.with_name("grading.log")):
                 with contextlib.suppress(FileNotFoundError):
                     stale.unlink()
-        results = _grade(submissions, out, jobs, running, log)
+        results = _grade(submissions, out, jobs, running, log, progress)
         rows = [{"student_id": s.student_id, "assignment": s.assignment.id,
                  "score": results[s]["score"], "max_score": results[s]["max_score"],
                  "status": results[s]["extra_data"]["status"]} for s in submissions]
         write_grades(out, rows)
+        if reports:
+            _write_reports(out, log)
     if running.signum is not None:
         raise GradingInterrupted(running.signum, rows)
     log(f"graded {len(submissions)} submissions in {time.monotonic() - started:.1f} s")
     return rows
 
 
+def _write_reports(out: Path, log) -> None:
+    """The HTML reports of ``out``; a failure to draw them is logged, and loses no grade."""
+    from autograder.report import write_reports  # matplotlib: only when reports are wanted
+
+    try:
+        write_reports(out)
+    except Exception as error:  # the grades are written: a report must not lose them
+        log(f"warning: could not write the reports ({type(error).__name__}: {error}); "
+            f"`cnnlab report {out}` tries again")
+
+
+def _show_progress(graded: list, scratch: Path, total: int, shown: bool) -> None:
+    """Until every grading job in ``graded`` is done, a progress bar on stderr (where
+    ``shown``): submissions done, how many failed to run (did not end as ``graded``: an import
+    error, a timeout, a crash) and the time left. Each job adds a line with a submission's
+    status to ``PROGRESS_FILE`` in its folder when it is done with it."""
+    with tqdm(total=total, unit="submission", desc="grading", disable=not shown,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        finished = False
+        while not finished:
+            finished = not wait(graded, timeout=PROGRESS_SECONDS).not_done
+            statuses = [line for path in scratch.glob(f"*/{PROGRESS_FILE}")
+                        for line in _read_lines(path)]
+            bar.set_postfix_str(f"{sum(s != 'graded' for s in statuses)} failed to run",
+                                refresh=False)
+            bar.update(len(statuses) - bar.n)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().split()
+    except OSError:
+        return []
+
+
 def _grade(submissions: list[Submission], out: Path, jobs: int,
-           running: Jobs, log) -> dict[Submission, dict]:
+           running: Jobs, log, progress: bool = False) -> dict[Submission, dict]:
     """Run the grading jobs in one scratch folder, which is removed at the end whatever
     happens; return each submission's results."""
     to_grade = [s for s in submissions if not s.refused]
@@ -573,6 +619,7 @@ def _grade(submissions: list[Submission], out: Path, jobs: int,
                 graded = [pool.submit(grade_batch, batch, out, scratch / f"job-{number}",
                                       running)
                           for number, batch in enumerate(work)]
+                _show_progress(graded, scratch, len(to_grade), progress)
                 outcomes = [_outcome(future, lambda error: (
                     f"the grader failed: {type(error).__name__}: {error}", b""))
                     for future in graded]

@@ -30,6 +30,9 @@ import pytest
 from autograder.box import die_with_parent
 from cnnlab.course import SUITES_DIR, get_assignment
 
+#: The file in its working folder to which a job adds each finished submission's status,
+#: one line each, for ``cnnlab grade``'s progress bar.
+PROGRESS_FILE = "progress"
 #: Set by ``cnnlab grade`` to its process id: a job dies with it, even if it is killed
 #: with SIGKILL, so that no job of an earlier run writes into a later run's results.
 PARENT_ENV = "CNNLAB_GRADE_PID"
@@ -81,6 +84,16 @@ def hidden_tests(assignment_id: str) -> dict[str, int]:
     return counts
 
 
+def _record_progress(results: Path) -> None:
+    """Add the status of the submission just graded to ``PROGRESS_FILE``."""
+    try:
+        status = json.loads(results.read_text())["extra_data"]["status"]
+    except (OSError, ValueError, KeyError, TypeError):
+        status = "unknown"
+    with open(PROGRESS_FILE, "a") as progress:
+        progress.write(f"{status.replace(' ', '_')}\n")
+
+
 @contextlib.contextmanager
 def working_folder(scratch: str | None):
     """Run in ``scratch`` (made if missing, kept), else in a fresh temporary folder."""
@@ -123,6 +136,7 @@ def main(argv: list[str]) -> int:
                 *rest, "--submission", submission, "--results", results])
             code = run_logged(arguments, Path(results).with_name("grading.log"))
             failed += code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+            _record_progress(Path(results))
     return 1 if failed else 0
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from autograder.compare import assert_matches, assert_raises, describe
+from autograder.diagnose import explained, mistakes_of, recognise, whole
 from autograder.student import StudentError
 from cnnlab.course import FLOAT64
 
@@ -138,7 +139,22 @@ def check_cases(student, reference, function: str, cases: Sequence[Case],
                                      f"{type(actual).__name__}")
             actual, expected = actual[parts.index(part)], expected[parts.index(part)]
             call = f"{part} of {call}"
-        assert_matches(actual, expected, case=call, tolerance=_tolerance(student, case))
+        _judge(student, function, case, call, actual, expected,
+               select=(lambda answer: answer[parts.index(part)]) if part else whole)
+
+
+def _judge(student, function: str, case: Case, call: str, actual, expected,
+           select: Callable = whole) -> None:
+    """Compare ``actual`` with ``expected`` (the manifest's tolerance); where they differ,
+    fail naming the suite's known mistake of ``function`` that gives ``actual``, if any
+    (``select`` picks the part of a mistake's answer that is checked)."""
+    tolerance = _tolerance(student, case)
+    try:
+        assert_matches(actual, expected, case=call, tolerance=tolerance)
+    except AssertionError as error:
+        mistake = recognise(actual, expected, case,
+                            mistakes_of(student.assignment.id, function), tolerance, select)
+        raise explained(error, mistake) from None
 
 
 def _tolerance(student, case: Case) -> dict[str, float]:
@@ -166,8 +182,8 @@ def _student_answer(student, function: str, case: Case, call: str):
 def check_example(student, function: str, case: Case, expected: np.ndarray) -> None:
     """A worked example of the course: ``case``'s answer must be ``expected``."""
     call = f"{function}({case.label})"
-    assert_matches(_student_answer(student, function, case, call), expected, case=call,
-                   tolerance=_tolerance(student, case))
+    _judge(student, function, case, call, _student_answer(student, function, case, call),
+           expected)
 
 
 def check_raises(student, function: str, cases: Sequence[tuple[Case, tuple[str, ...]]]) -> None:

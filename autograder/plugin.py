@@ -19,8 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.results import KINDS, SubmissionResult, TestResult, ungraded_results
+from autograder.compare import Mismatch
+from autograder.results import (
+    KINDS,
+    SubmissionResult,
+    TestResult,
+    difference_map,
+    ungraded_results,
+)
 from autograder.sandbox import isolation_level
+from autograder.similarity import fingerprint, read_source
 from autograder.student import StudentError, StudentModule, clip
 from cnnlab.course import get_assignment
 
@@ -57,7 +65,10 @@ class Scorer:
         self.results_path = Path(config.getoption("--results"))
         seed = config.getoption("--seed")
         seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
-        self.result = SubmissionResult(self.assignment.id, seed, isolation_level())
+        module = f"{self.assignment.module}.py"
+        self.result = SubmissionResult(self.assignment.id, seed, isolation_level(), fingerprint(
+            read_source(self.submission / module),
+            read_source(self.assignment.release_dir / module)))
         self.started = time.monotonic()
         self.grader_errors = 0
         self.broken: str | None = None  # why the suite does not fit the manifest
@@ -115,6 +126,11 @@ class Scorer:
             test.outcome, test.message = "passed", "passed"
         else:
             test.outcome, test.message = self.outcome(call.excinfo)
+            error = call.excinfo.value if call.excinfo else None
+            if isinstance(error, Mismatch):
+                test.diagnosis = error.mistake.key if error.mistake else None
+                if error.actual is not None:
+                    test.maps = difference_map(error.actual, error.expected)
         self.write()
 
     def pytest_sessionfinish(self) -> None:

@@ -1,5 +1,5 @@
-"""The ``cnnlab`` command: ``cnnlab release [--check]``, ``cnnlab grade``, ``cnnlab course``
-and ``cnnlab datasets build|verify``."""
+"""The ``cnnlab`` command: ``cnnlab demo``, ``cnnlab release [--check]``, ``cnnlab grade``,
+``cnnlab report``, ``cnnlab course`` and ``cnnlab datasets build|verify``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,28 @@ def release(args: argparse.Namespace) -> int:
 def grade(args: argparse.Namespace) -> int:
     """Exit 0 when every submission was graded, 1 when any ended as ``grader error`` (one
     line on stderr for each), 2 on bad usage, 128 + the signal when stopped by one."""
+    if not args.submissions.is_dir():
+        return _usage("grade", f"{args.submissions} is not a folder")
+    if args.jobs < 1:
+        return _usage("grade", "--jobs must be at least 1")
+    submissions, out = args.submissions.resolve(), args.out.resolve()
+    if out == submissions or submissions in out.parents:
+        return _usage("grade", f"--out {args.out} lies in SUBMISSIONS; put the grades elsewhere")
+    if (args.out / "grades.csv").is_dir() or (args.out.exists() and not args.out.is_dir()):
+        return _usage("grade", f"--out {args.out} cannot take grades.csv")
+    return _grade_class("grade", args.submissions, args.out, args.assignment, args.jobs,
+                        args.unsafe_no_isolation)
+
+
+def _usage(command: str, message: str) -> int:
+    print(f"cnnlab {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | None,
+                 jobs: int, allow_unsafe: bool) -> int:
+    """Grade the class in ``submissions`` into ``out`` with its reports, saying so; the exit
+    code of ``cnnlab grade``."""
     from autograder.grade import (
         GradingInterrupted,
         GradingRefused,
@@ -61,37 +83,57 @@ def grade(args: argparse.Namespace) -> int:
         signal_name,
     )
 
-    def usage(message: str) -> int:
-        print(f"cnnlab grade: {message}", file=sys.stderr)
-        return 2
-
-    if not args.submissions.is_dir():
-        return usage(f"{args.submissions} is not a folder")
-    if args.jobs < 1:
-        return usage("--jobs must be at least 1")
-    submissions, out = args.submissions.resolve(), args.out.resolve()
-    if out == submissions or submissions in out.parents:
-        return usage(f"--out {args.out} lies in SUBMISSIONS; put the grades elsewhere")
-    if (args.out / "grades.csv").is_dir() or (args.out.exists() and not args.out.is_dir()):
-        return usage(f"--out {args.out} cannot take grades.csv")
     try:
-        rows = grade_class(args.submissions, args.out, args.assignment, args.jobs,
-                           allow_unsafe=args.unsafe_no_isolation)
+        rows = grade_class(submissions, out, only, jobs, allow_unsafe=allow_unsafe,
+                           progress=sys.stderr.isatty())
     except GradingRefused as refused:
-        return usage(f"not grading: {refused}")
+        return _usage(command, f"not grading: {refused}")
     except GradingInterrupted as stopped:
         done = sum(row["status"] != "grader error" for row in stopped.rows)
-        print(f"cnnlab grade: interrupted by {signal_name(stopped.signum)}: stopped the "
-              f"grading jobs and removed their scratch folder; wrote {args.out / 'grades.csv'}"
+        print(f"cnnlab {command}: interrupted by {signal_name(stopped.signum)}: stopped the "
+              f"grading jobs and removed their scratch folder; wrote {out / 'grades.csv'}"
               f" with {done} of {len(stopped.rows)} submissions done, the rest marked "
               "'grader error' (interrupted)", file=sys.stderr)
         return 128 + stopped.signum
-    print(f"grades: {args.out / 'grades.csv'}; feedback per submission: "
-          f"{args.out}/<student>/<assignment>/results.json")
-    errors = grader_errors(rows, args.out)
+    print(f"grades: {out / 'grades.csv'}; class report: {out / 'report.html'}; "
+          f"feedback per submission: {out}/<student>/<assignment>/feedback.html "
+          "(and results.json)")
+    errors = grader_errors(rows, out)
     for line in errors:
-        print(f"cnnlab grade: {line}", file=sys.stderr)
+        print(f"cnnlab {command}: {line}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Grade the demo class into ``--out`` and write every report (see ``cnnlab.demo``)."""
+    from cnnlab.demo import prepare
+
+    if args.jobs < 1:
+        return _usage("demo", "--jobs must be at least 1")
+    try:
+        submitted, graded = prepare(args.out)
+    except FileExistsError as error:
+        return _usage("demo", str(error))
+    print(f"the demo class is in {submitted}; grading it into {graded} (a few minutes)")
+    code = _grade_class("demo", submitted, graded, None, args.jobs, args.unsafe_no_isolation)
+    if code in (0, 1):
+        print(f"open {(graded / 'report.html').resolve().as_uri()} (the class report, which "
+              "links every student's feedback page)")
+    return code
+
+
+def report(args: argparse.Namespace) -> int:
+    """Draw the reports of a graded class again from its ``grades.csv`` and results."""
+    from autograder.report import write_reports
+
+    if not (args.out / "grades.csv").is_file():
+        print(f"cnnlab report: {args.out} holds no grades.csv (grade with `cnnlab grade` "
+              "first)", file=sys.stderr)
+        return 2
+    written = write_reports(args.out)
+    print(f"wrote {len(written)} files: the class report {args.out / 'report.html'}, "
+          f"{args.out / 'lms_grades.csv'} and each submission's feedback.html")
+    return 0
 
 
 def course(args: argparse.Namespace) -> int:
@@ -125,13 +167,23 @@ def parser() -> argparse.ArgumentParser:
                                help="folder for grades.csv and the results.json files")
     grade_command.add_argument("--assignment", nargs="+", choices=sorted(ASSIGNMENTS),
                                metavar="ID", help="grade only these assignments")
-    grade_command.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8),
-                               help="grading jobs run at the same time (default: one per "
-                                    "CPU core, at most 8)")
-    grade_command.add_argument("--unsafe-no-isolation", action="store_true",
-                               help="grade even where the machine allows no namespaces "
-                                    "(student code then runs with resource limits only)")
+    _jobs_and_isolation(grade_command)
     grade_command.set_defaults(run=grade)
+
+    demo_command = commands.add_parser(
+        "demo", help="grade the bundled demo class and write every report (a few minutes)")
+    demo_command.add_argument("--out", type=Path, default=Path("cnnlab-demo"),
+                              help="folder for the demo class and its grades (default: "
+                                   "cnnlab-demo; a previous demo there is replaced)")
+    _jobs_and_isolation(demo_command)
+    demo_command.set_defaults(run=demo)
+
+    report_command = commands.add_parser(
+        "report", help="draw the HTML reports of a graded class again (feedback.html per "
+                       "submission, report.html, lms_grades.csv)")
+    report_command.add_argument("out", type=Path, metavar="OUT",
+                                help="the output folder of `cnnlab grade`")
+    report_command.set_defaults(run=report)
 
     course_command = commands.add_parser(
         "course", help="set up an nbgrader course folder (configuration, source/, release/, "
@@ -146,6 +198,16 @@ def parser() -> argparse.ArgumentParser:
 
     datasets_cli.add_parser(commands)
     return root
+
+
+def _jobs_and_isolation(command: argparse.ArgumentParser) -> None:
+    """The grading options that ``grade`` and ``demo`` share."""
+    command.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8),
+                         help="grading jobs run at the same time (default: one per CPU "
+                              "core, at most 8)")
+    command.add_argument("--unsafe-no-isolation", action="store_true",
+                         help="grade even where the machine allows no namespaces (student "
+                              "code then runs with resource limits only)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,19 +93,23 @@ class Mutant:
     """A submission made of the reference with text edits (``{old: new}``, see
     ``make_submission``), and the functions whose points grading it must lose: a single-edit
     bug loses its function's; a correct variant (the same answers in another style or other
-    words) loses none. ``says``: words that some test's feedback must hold (the mistake
-    named), where given."""
+    words) loses none. ``says``: words that some test's feedback must hold, where given;
+    ``diagnosis``: the key of the known mistake (``autograder.diagnose``) that some failed
+    test must name, where the bug is one the suite recognises."""
 
     edits: dict[str, str]
     loses: Collection[str] = ()
     says: str = ""
+    diagnosis: str = ""
 
 
 def assert_loses_exactly(results: dict, mutant: Mutant) -> None:
-    """The submission lost points in the functions ``mutant.loses`` and nowhere else, and
-    its feedback says ``mutant.says``."""
+    """The submission lost points in the functions ``mutant.loses`` and nowhere else, its
+    feedback says ``mutant.says`` and names the mistake ``mutant.diagnosis``."""
     assert set(lost_points(results)) == set(mutant.loses), failures(results)
     assert any(mutant.says in t["output"] for t in results["tests"]), failures(results)
+    if mutant.diagnosis:
+        assert mutant.diagnosis in diagnoses(results), (diagnoses(results), failures(results))
     assert results["status"] == "graded"
 
 
@@ -154,6 +158,12 @@ def grade_alongside_reference(root: Path, out: Path, assignment_id: str,
     for student, mutant in mutants.items():
         make_submission(root, student, assignment_id, replace=mutant.edits)
     return grade(root, out, jobs)
+
+
+def diagnoses(results: dict) -> set[str]:
+    """The keys of the known mistakes that the submission's failed tests name."""
+    return {t["extra_data"]["diagnosis"] for t in results["tests"]
+            if t["extra_data"].get("diagnosis")}
 
 
 def function_of(test: dict) -> str:

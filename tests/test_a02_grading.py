@@ -31,64 +31,64 @@ MUTANTS = {
     "depthwise_fast_path_forgets_padding": Mutant(
         {FORWARD_START: "    if groups == x.shape[1] > 1 and w.shape[1] == 1:\n"
                         "        padding = 0\n" + FORWARD_START},
-        {FORWARD}),
+        {FORWARD}, diagnosis="padding ignored"),
     "one_by_one_fast_path_forgets_stride": Mutant(
         {FORWARD_START: "    if w.shape[2:] == (1, 1):\n        stride = 1\n" + FORWARD_START},
-        {FORWARD}),
+        {FORWARD}, diagnosis="stride ignored"),
     "depthwise_dx_cropped_on_the_wrong_side": Mutant(
         {"return dx_padded[:, :, ph:ph + h, pw:pw + w_size]":
          "if geometry.groups > 1 and w.shape[1] == 1:\n"
          "        return dx_padded[:, :, 2 * ph:2 * ph + h, 2 * pw:2 * pw + w_size]\n"
          "    return dx_padded[:, :, ph:ph + h, pw:pw + w_size]"},
-        {BACKWARD}),
+        {BACKWARD}, diagnosis="dx padding not cropped"),
     "float32_result_for_float64_inputs": Mutant(
         {"        out += b.reshape(1, filters, 1, 1)\n    return out\n":
          "        out += b.reshape(1, filters, 1, 1)\n    return out.astype(np.float32)\n"},
-        {FORWARD}),
+        {FORWARD}, diagnosis="float32 for float64 inputs"),
     "float32_gradients_for_float64_inputs": Mutant(
         {"    return dx, dw.reshape": "    return dx.astype(np.float32), dw.reshape"},
-        {BACKWARD}),
+        {BACKWARD}, diagnosis="float32 for float64 inputs"),
     "flipped_kernel": Mutant(
         {"w_rows = w.reshape(geometry.groups,": "w_rows = w[:, :, ::-1, ::-1].reshape("
                                                "geometry.groups,"},
-        {FORWARD}),
+        {FORWARD}, diagnosis="kernel flipped"),
     "one_sided_padding": Mutant(
         {"(ph, ph), (pw, pw)": "(0, 2 * ph), (0, 2 * pw)"},
-        {FORWARD, BACKWARD}),
+        {FORWARD, BACKWARD}, diagnosis="padding on one side"),
     "dx_cropped_on_one_side": Mutant(
         {"return dx_padded[:, :, ph:ph + h, pw:pw + w_size]":
          "return dx_padded[:, :, :h, :w_size]"},
-        {BACKWARD, TRANSPOSE}),
+        {BACKWARD, TRANSPOSE}, diagnosis="dx padding not cropped"),
     "stride_ignored_in_backward_dx": Mutant(
         {"dx = _conv2d_input_grad(dout, w, x.shape, geometry)":
          "dx = _conv2d_input_grad(dout, w, x.shape, geometry._replace(stride=(1, 1)))"},
-        {BACKWARD}),
+        {BACKWARD}, diagnosis="stride ignored"),
     "stride_ignored_in_col2im": Mutant(
         {"rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)":
          "rows = slice(i * dh, i * dh + oh)"},
         {BACKWARD, TRANSPOSE}),
     "db_over_wrong_axes": Mutant(
         {"db = dout.sum(axis=(0, 2, 3))": "db = dout.sum(axis=(1, 2, 3))"},
-        {BACKWARD}),
+        {BACKWARD}, diagnosis="db wrong axes"),
     "dw_from_first_image_only": Mutant(
         {"    for images in _image_chunks(n, geometry):\n        dout_rows = dout[images]"
          ".transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)\n        dw +=":
          "    for images in [slice(0, 1)]:\n        dout_rows = dout[images]"
          ".transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)\n        dw +="},
-        {BACKWARD}),
+        {BACKWARD}, diagnosis="dw not summed over the batch"),
     "overlapping_windows_overwrite_dx": Mutant(
         {"by_channel[:, :, rows, columns] += dcols": "by_channel[:, :, rows, columns] = dcols"},
         {BACKWARD, TRANSPOSE}),
     "dilation_ignored_in_windows": Mutant(
         {"step_h * dh, step_w * dw,": "step_h, step_w,"},
-        {FORWARD, BACKWARD}),
+        {FORWARD, BACKWARD}, diagnosis="dilation ignored"),
     "groups_all_see_the_first_group": Mutant(
         {"return windows.reshape(groups, c // groups * kh * kw, n * oh * ow)":
          "return windows[:c // groups].reshape(1, c // groups * kh * kw, n * oh * ow)"},
         {FORWARD, BACKWARD}),
     "bias_ignored_in_forward": Mutant(
         {"out += b.reshape(1, filters, 1, 1)": "out += 0"},
-        {FORWARD}),
+        {FORWARD}, diagnosis="bias forgotten"),
     "torch_in_forward": Mutant(
         {FORWARD_START: "    import torch\n    return torch.nn.functional.conv2d(x, w, b)\n"
                         + FORWARD_START},
@@ -99,11 +99,11 @@ MUTANTS = {
         {FORWARD}),
     "output_padding_ignored": Mutant(
         {"- 2 * p + k + op for": "- 2 * p + k for"},
-        {TRANSPOSE}),
+        {TRANSPOSE}, diagnosis="output_padding ignored"),
     "transpose_with_flipped_kernel": Mutant(
         {"out = _conv2d_input_grad(x, w, out_shape, geometry)":
          "out = _conv2d_input_grad(x, w[:, :, ::-1, ::-1], out_shape, geometry)"},
-        {TRANSPOSE}),
+        {TRANSPOSE}, diagnosis="kernel flipped"),
     # The transposed convolution still refuses stride 0 (output_padding >= stride).
     "stride_zero_accepted": Mutant(
         {'stride = _pair(stride, "stride", 1)': 'stride = _pair(stride, "stride", 0)'},

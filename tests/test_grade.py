@@ -63,6 +63,7 @@ def test_each_test_result_carries_its_function_case_kind_and_outcome():
     [wrong, gated] = result.to_gradescope()["tests"]
     assert wrong["name"] == "global_avg_pool2d: batch of one"
     assert wrong["extra_data"] == {"function": "global_avg_pool2d", "case": "batch of one",
-                                   "kind": "cases", "outcome": "wrong"}
+                                   "kind": "cases", "outcome": "wrong", "diagnosis": None,
+                                   "maps": None}
     assert (gated["score"], gated["max_score"]) == (0.0, 1.0)  # its cases do not pass yet
     assert "counts once every generated case" in gated["output"]

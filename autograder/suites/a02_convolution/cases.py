@@ -188,7 +188,7 @@ def _tensor(array: np.ndarray | None, grad: bool = False) -> torch.Tensor | None
 
 def torch_conv2d(case: Case) -> np.ndarray:
     """``F.conv2d``."""
-    x, w, b = (_tensor(a) for a in case.inputs.values())
+    x, w, b = (_tensor(case.inputs.get(name)) for name in ("x", "w", "b"))
     return F.conv2d(x, w, b, **_plain(case.options)).numpy()
 
 
@@ -203,7 +203,7 @@ def torch_conv2d_grads(case: Case) -> tuple[np.ndarray, ...]:
 
 def torch_conv_transpose2d(case: Case) -> np.ndarray:
     """``F.conv_transpose2d``."""
-    x, w, b = (_tensor(a) for a in case.inputs.values())
+    x, w, b = (_tensor(case.inputs.get(name)) for name in ("x", "w", "b"))
     return F.conv_transpose2d(x, w, b, **_plain(case.options)).numpy()
 
 
