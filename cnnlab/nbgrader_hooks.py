@@ -33,6 +33,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 
+from autograder import feedback
 from cnnlab.course import ASSIGNMENTS, Assignment
 from cnnlab.release import hidden_checks_conftest, release_python
 
@@ -129,16 +130,18 @@ def function_scores(results: dict, assignment: Assignment) -> dict[str, float]:
 
 
 def function_feedback(results: dict, function: str, score: float, points: float) -> str:
-    """What the grader found for ``function``: its score, then a line per test."""
+    """What the grader found for ``function``: its score, how many hidden checks passed, the
+    known mistakes its failures show and the failures, folded as in every report
+    (``autograder.feedback``)."""
     lines = [f"{function}: {score:g} of {points:g} points "
              f"(status: {results.get('extra_data', {}).get('status', 'graded')})"]
-    tests = [t for t in results.get("tests", []) if _function_of(t) == function]
-    for test in tests:
-        mark = "ok    " if test["score"] >= test["max_score"] else "FAILED"
-        lines.append(f"  {mark} {test['name']}")
-        if test["score"] < test["max_score"] and test.get("output"):
-            lines += [f"           {line}" for line in str(test["output"]).splitlines()]
-    if not tests and results.get("output"):
+    found = next((f for f in feedback.function_feedback(results) if f.function == function),
+                 None)
+    if found is not None:
+        lines.append(f"  {found.passed} of {found.total} hidden checks passed")
+        lines += [f"  {words}" for words in found.mistakes]
+        lines += [f"  FAILED {text}" for _, text in feedback.failure_lines(found)]
+    elif not results.get("tests") and results.get("output"):  # not graded: why
         lines.append(f"  {results['output']}")
     return "\n".join(lines) + "\n"
 

@@ -133,3 +133,14 @@ def test_a_configuration_without_cnnlab_stops_nbgrader(repository_copy):
     assert run.returncode != 0
     assert "cannot import cnnlab (a broken install)" in run.stdout + run.stderr
     assert {p.name: p.read_bytes() for p in released.iterdir() if p.is_file()} == before
+
+
+def test_a_stubs_failures_fold_into_one_line_in_its_cell():
+    stub = {"extra_data": {"status": "graded"}, "tests": [
+        {"name": f"conv_output_size: case {i}", "score": 0.0, "max_score": 1.0,
+         "output": "conv_output_size is not implemented yet (seed 3)",
+         "extra_data": {"function": "conv_output_size", "case": f"case {i}",
+                        "outcome": "not implemented"}} for i in range(12)]}
+    text = function_feedback(stub, "conv_output_size", 0.0, 2.0)
+    assert "0 of 12 hidden checks passed" in text
+    assert text.count("not implemented yet") == 1 and "12 checks:" in text
