@@ -67,3 +67,21 @@ def test_each_test_result_carries_its_function_case_kind_and_outcome():
                                    "maps": None}
     assert (gated["score"], gated["max_score"]) == (0.0, 1.0)  # its cases do not pass yet
     assert "counts once every generated case" in gated["output"]
+
+
+def test_the_progress_bar_counts_the_submissions_each_job_reports_done(tmp_path, capsys):
+    from concurrent.futures import Future
+
+    from autograder.grade import _show_progress
+    from autograder.grade_one import PROGRESS_FILE
+
+    for job, statuses in enumerate([["graded", "timeout"], ["graded"]]):
+        (tmp_path / f"job-{job}").mkdir()
+        (tmp_path / f"job-{job}" / PROGRESS_FILE).write_text("\n".join(statuses) + "\n")
+    done = Future()
+    done.set_result(None)
+    _show_progress([done], tmp_path, total=4, shown=True)
+    bar = capsys.readouterr().err
+    assert "3/4" in bar and "1 failed to run" in bar
+    _show_progress([done], tmp_path, total=4, shown=False)
+    assert capsys.readouterr().err == ""
