@@ -7,7 +7,7 @@ wrong can be killed without losing the others::
     python -m autograder.grade_one --assignment a01_output_size \\
         --submission submitted/alice/a01_output_size \\
         --results graded/alice/a01_output_size/results.json \\
-        [--submission ... --results ...]
+        [--content-hash DIGEST] [--submission ... --results ... --content-hash ...]
 
 Each submission's pytest output goes to ``grading.log`` beside its ``results.json``.
 Exits 0 when every suite ran, whatever the scores. ``--scratch DIR`` names the job's working
@@ -118,6 +118,8 @@ def main(argv: list[str]) -> int:
     # Paths are made absolute before the job moves to its scratch folder.
     parser.add_argument("--submission", action="append", default=[], type=os.path.abspath)
     parser.add_argument("--results", action="append", default=[], type=os.path.abspath)
+    parser.add_argument("--content-hash", action="append", default=[],
+                        help="what each submission's grade depends on (kept in its results)")
     parser.add_argument("--scratch", type=os.path.abspath,
                         help="working folder of the job (default: a temporary one)")
     args, rest = parser.parse_known_args(argv)
@@ -128,12 +130,17 @@ def main(argv: list[str]) -> int:
         parser.error("give at least one --submission")
     if len(args.submission) != len(args.results):
         parser.error("give one --results for each --submission")
+    hashes = args.content_hash or [""] * len(args.submission)
+    if len(hashes) != len(args.submission):
+        parser.error("give one --content-hash for each --submission, or none")
     failed = 0
     # Nothing a suite's tools write lands in the course folder.
     with working_folder(args.scratch):
-        for submission, results in zip(args.submission, args.results, strict=True):
+        for submission, results, digest in zip(args.submission, args.results, hashes,
+                                               strict=True):
             arguments = pytest_arguments(args.assignment, [
-                *rest, "--submission", submission, "--results", results])
+                *rest, "--submission", submission, "--results", results,
+                "--content-hash", digest])
             code = run_logged(arguments, Path(results).with_name("grading.log"))
             failed += code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
             _record_progress(Path(results))

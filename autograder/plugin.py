@@ -43,6 +43,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--assignment", help="assignment id, e.g. a01_output_size")
     group.addoption("--submission", help="the student's folder for that assignment")
     group.addoption("--results", help="where to write results.json")
+    group.addoption("--content-hash", default="",
+                    help="what the grade depends on (autograder.digests), kept in the results")
     group.addoption("--seed", type=int, default=os.environ.get("CNNLAB_SEED"),
                     help="seed of the generated inputs (default: $CNNLAB_SEED, else fresh)")
 
@@ -68,7 +70,8 @@ class Scorer:
         module = f"{self.assignment.module}.py"
         self.result = SubmissionResult(self.assignment.id, seed, isolation_level(), fingerprint(
             read_source(self.submission / module),
-            read_source(self.assignment.release_dir / module)))
+            read_source(self.assignment.release_dir / module)),
+            config.getoption("--content-hash") or None)
         self.started = time.monotonic()
         self.grader_errors = 0
         self.broken: str | None = None  # why the suite does not fit the manifest

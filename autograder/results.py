@@ -77,12 +77,14 @@ class SubmissionResult:
         isolation: the sandbox's isolation level.
         execution_time: seconds the suite ran.
         fingerprint: the submitted code's fingerprint (``autograder.similarity``), or None.
+        content_hash: what the grade depends on (``autograder.digests``), or None.
     """
 
     assignment: str
     seed: int
     isolation: str
     fingerprint: str | None = None
+    content_hash: str | None = None
     tests: dict[str, TestResult] = field(default_factory=dict)
     status: str = "graded"
     finished: bool = False
@@ -127,7 +129,8 @@ class SubmissionResult:
             "tests": tests,
             "extra_data": {"assignment": self.assignment, "status": self.status,
                            "seed": self.seed, "finished": self.finished,
-                           "isolation": self.isolation, "fingerprint": self.fingerprint},
+                           "isolation": self.isolation, "fingerprint": self.fingerprint,
+                           "content_hash": self.content_hash},
         }
         return results | {"output": summary_markdown(results)}
 

@@ -1,5 +1,6 @@
 """The ``cnnlab`` command: ``cnnlab demo``, ``cnnlab release [--check]``, ``cnnlab grade``,
-``cnnlab report``, ``cnnlab course`` and ``cnnlab datasets build|verify``."""
+``cnnlab grade merge``, ``cnnlab report``, ``cnnlab gradescope``, ``cnnlab course`` and
+``cnnlab datasets build|verify``."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def grade(args: argparse.Namespace) -> int:
     if (args.out / "grades.csv").is_dir() or (args.out.exists() and not args.out.is_dir()):
         return _usage("grade", f"--out {args.out} cannot take grades.csv")
     return _grade_class("grade", args.submissions, args.out, args.assignment, args.jobs,
-                        args.unsafe_no_isolation)
+                        args.unsafe_no_isolation, force=args.force, shard=args.shard)
 
 
 def _usage(command: str, message: str) -> int:
@@ -72,7 +73,8 @@ def _usage(command: str, message: str) -> int:
 
 
 def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | None,
-                 jobs: int, allow_unsafe: bool) -> int:
+                 jobs: int, allow_unsafe: bool, force: bool = False,
+                 shard: tuple[int, int] | None = None) -> int:
     """Grade the class in ``submissions`` into ``out`` with its reports, saying so; the exit
     code of ``cnnlab grade``."""
     from autograder.grade import (
@@ -85,7 +87,7 @@ def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | N
 
     try:
         rows = grade_class(submissions, out, only, jobs, allow_unsafe=allow_unsafe,
-                           progress=sys.stderr.isatty())
+                           progress=sys.stderr.isatty(), force=force, shard=shard)
     except GradingRefused as refused:
         return _usage(command, f"not grading: {refused}")
     except GradingInterrupted as stopped:
@@ -102,6 +104,47 @@ def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | N
     for line in errors:
         print(f"cnnlab {command}: {line}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def merge(args: argparse.Namespace) -> int:
+    """``cnnlab grade merge``: join shards' output folders into one, with its reports."""
+    from autograder.grade import grader_errors, merge_outputs, write_class_reports
+
+    missing = [str(shard) for shard in args.shards if not (shard / "grades.csv").is_file()]
+    if missing:
+        return _usage("grade merge", f"not the output of cnnlab grade: {', '.join(missing)}")
+    try:
+        rows = merge_outputs(args.shards, args.out)
+    except ValueError as error:
+        return _usage("grade merge", str(error))
+    write_class_reports(args.out, print)
+    print(f"merged {len(args.shards)} shards: {len(rows)} submissions in "
+          f"{args.out / 'grades.csv'}; class report: {args.out / 'report.html'}")
+    errors = grader_errors(rows, args.out)
+    for line in errors:
+        print(f"cnnlab grade merge: {line}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def shard(text: str) -> tuple[int, int]:
+    """``"2/5"`` -> ``(2, 5)``: the second of five shards."""
+    try:
+        number, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N (e.g. 2/5)") from None
+    if not 1 <= number <= count:
+        raise argparse.ArgumentTypeError(f"{text!r}: K must be between 1 and N")
+    return number, count
+
+
+def gradescope(args: argparse.Namespace) -> int:
+    """Write the Gradescope autograder bundle of one assignment."""
+    from cnnlab.gradescope_bundle import build_bundle
+
+    bundle = build_bundle(args.assignment, args.out, args.visibility, args.unsafe_no_isolation)
+    print(f"wrote {bundle}: upload it as the autograder of a Gradescope programming "
+          "assignment (its setup.sh installs what grading needs)")
+    return 0
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -168,6 +211,13 @@ def parser() -> argparse.ArgumentParser:
     grade_command.add_argument("--assignment", nargs="+", choices=sorted(ASSIGNMENTS),
                                metavar="ID", help="grade only these assignments")
     _jobs_and_isolation(grade_command)
+    grade_command.add_argument("--force", action="store_true",
+                               help="grade again submissions whose results in OUT come from "
+                                    "the same files and grader")
+    grade_command.add_argument("--shard", type=shard, metavar="K/N",
+                               help="grade only the K-th of N shards of the students (dealt "
+                                    "by a hash of their id); join the shards' OUT folders "
+                                    "with `cnnlab grade merge`")
     grade_command.set_defaults(run=grade)
 
     demo_command = commands.add_parser(
@@ -177,6 +227,22 @@ def parser() -> argparse.ArgumentParser:
                                    "cnnlab-demo; a previous demo there is replaced)")
     _jobs_and_isolation(demo_command)
     demo_command.set_defaults(run=demo)
+
+    gradescope_command = commands.add_parser(
+        "gradescope", help="write the Gradescope autograder bundle (a zip) of an assignment")
+    gradescope_command.add_argument("assignment", choices=sorted(ASSIGNMENTS),
+                                    metavar="ASSIGNMENT")
+    gradescope_command.add_argument("--out", type=Path, default=Path("."),
+                                    help="folder for the zip (default: the current one)")
+    gradescope_command.add_argument("--visibility", default="after_published",
+                                    choices=("hidden", "after_due_date", "after_published",
+                                             "visible"),
+                                    help="when students see the hidden tests' results "
+                                         "(default: after_published)")
+    gradescope_command.add_argument("--unsafe-no-isolation", action="store_true",
+                                    help="grade even where Gradescope's container allows no "
+                                         "namespaces (resource limits only)")
+    gradescope_command.set_defaults(run=gradescope)
 
     report_command = commands.add_parser(
         "report", help="draw the HTML reports of a graded class again (feedback.html per "
@@ -210,8 +276,25 @@ def _jobs_and_isolation(command: argparse.ArgumentParser) -> None:
                               "code then runs with resource limits only)")
 
 
+def merge_parser() -> argparse.ArgumentParser:
+    """``cnnlab grade merge SHARD... --out OUT`` (a folder named ``merge`` to grade is
+    ``./merge``)."""
+    command = argparse.ArgumentParser(
+        prog="cnnlab grade merge", description="join the output folders of `cnnlab grade "
+        "--shard K/N` runs into one: every submission's results, grades.csv and the reports")
+    command.add_argument("shards", type=Path, nargs="+", metavar="SHARD",
+                         help="output folders of cnnlab grade --shard")
+    command.add_argument("--out", type=Path, required=True, help="the joined output folder")
+    command.set_defaults(run=merge)
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:2] == ["grade", "merge"]:
+        args = merge_parser().parse_args(argv[2:])
+    else:
+        args = parser().parse_args(argv)
     return args.run(args)
 
 
