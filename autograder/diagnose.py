@@ -87,6 +87,21 @@ def mistakes_of(assignment_id: str, function: str) -> tuple[Mistake, ...]:
     return tuple(module.MISTAKES.get(function, ()))
 
 
+def first_giving(mistakes: tuple[Mistake, ...], case, gives: Callable) -> Mistake | None:
+    """The first of ``mistakes`` whose answer to ``case`` satisfies ``gives(answer)``
+    (mistakes without an answer, or with none for this case, are passed over)."""
+    for mistake in mistakes:
+        if mistake.answer is None:
+            continue
+        try:
+            wrong = mistake.answer(case)
+        except NO_ANSWER:
+            continue
+        if gives(wrong):
+            return mistake
+    return None
+
+
 def recognise(actual, expected, case, mistakes: tuple[Mistake, ...],
               tolerance: dict[str, float], select: Callable = whole) -> Mistake | None:
     """The known mistake that gives the wrong answer ``actual`` to ``case`` instead of
@@ -95,20 +110,15 @@ def recognise(actual, expected, case, mistakes: tuple[Mistake, ...],
     ``(dx, dw, db)``)."""
     if lost_precision(actual, expected):
         return FLOAT32_RESULT
-    exact = case.in_float64()
-    for mistake in mistakes:
-        if mistake.answer is None:
-            continue
+
+    def gives(answer) -> bool:
         try:
-            wrong = select(mistake.answer(exact))
-        except NO_ANSWER:
-            continue
-        try:
-            assert_matches(actual, wrong, case="", tolerance=tolerance)
+            assert_matches(actual, select(answer), case="", tolerance=tolerance)
         except AssertionError:
-            continue
-        return mistake
-    return None
+            return False
+        return True
+
+    return first_giving(mistakes, case.in_float64(), gives)
 
 
 def explained(error: AssertionError, mistake: Mistake | None) -> AssertionError:

@@ -38,11 +38,18 @@ PROGRESS_FILE = "progress"
 PARENT_ENV = "CNNLAB_GRADE_PID"
 
 
+#: pytest's plugins that a hidden suite does without: the cache writes files, and the
+#: unraisable- and thread-exception plugins run a full garbage collection at the end of every
+#: session (0.8 s of each submission's grading).
+UNUSED_PLUGINS = ("cacheprovider", "unraisableexception", "threadexception")
+
+
 def pytest_arguments(assignment_id: str, extra: list[str]) -> list[str]:
     """The pytest command line that runs one hidden suite with the scoring plugin."""
     return [str(get_assignment(assignment_id).suite_dir), "-p", "autograder.plugin",
             "-c", str(SUITES_DIR / "pytest.ini"), "--rootdir", str(SUITES_DIR),
-            "-p", "no:cacheprovider", "-q", "--assignment", assignment_id, *extra]
+            *(argument for plugin in UNUSED_PLUGINS for argument in ("-p", f"no:{plugin}")),
+            "-q", "--assignment", assignment_id, *extra]
 
 
 def run_logged(arguments: list[str], log: Path) -> int:

@@ -55,6 +55,9 @@ DRIVER_COMPANIONS = {
                        HERE.parent / "cnnlab" / "backbones.py"),
 }
 
+#: Seconds between two readings of a busy worker's CPU time.
+CPU_CHECK_SECONDS = 0.25
+
 ISOLATION_ROOT = "namespaces and own user"
 ISOLATION_USERNS = "namespaces (user namespace)"
 ISOLATION_LIMITS = "resource limits only"
@@ -675,17 +678,19 @@ class SandboxedWorker:
         """CPU time the box has used so far (s), where cgroups count it."""
         return self.cgroups.cpu_seconds() if self.cgroups else None
 
-    def request(self, message: dict, timeout: float, cpu_limit: float | None = None):
+    def request(self, message: dict, timeout: float, cpu_limit: float | None = None,
+                cpu_start: float | None = None):
         """Send one request and return the decoded reply.
 
         Waits up to ``timeout`` seconds of wall-clock time, and where cgroups count CPU time,
-        up to ``cpu_limit`` seconds of it. Raises ``WorkerTimeout`` or ``WorkerDied`` (the
+        up to ``cpu_limit`` seconds of it past ``cpu_start`` (the box's CPU time when the
+        caller read it; read here if not given). Raises ``WorkerTimeout`` or ``WorkerDied`` (the
         worker is then stopped), or ``wire.WireError`` for a reply that breaks the format or
         the limits (the worker is stopped too), or ``SandboxError`` if the box could not be
         built.
         """
         deadline = time.monotonic() + timeout
-        cpu_start = self.cpu_seconds()
+        cpu_start = self.cpu_seconds() if cpu_start is None else cpu_start
         try:
             self._send(wire.encode(message), deadline, cpu_start, cpu_limit)
             header = self._read_exactly(wire.HEADER_BYTES, deadline, cpu_start, cpu_limit)
@@ -718,21 +723,25 @@ class SandboxedWorker:
 
     def _wait(self, fd: int, deadline: float, cpu_start, cpu_limit,
               writing: bool = False) -> None:
-        """Wait until ``fd`` is ready, draining the student's output meanwhile."""
+        """Wait until ``fd`` is ready, draining the student's output meanwhile. The CPU time
+        is read (from the cgroup: a file read, not free) only while the worker keeps the
+        grader waiting, every ``CPU_CHECK_SECONDS`` at most."""
         while True:
             remaining = deadline - time.monotonic()
-            over_cpu = cpu_limit is not None and cpu_start is not None and \
-                self.cpu_seconds() - cpu_start > cpu_limit
-            if remaining <= 0 or over_cpu:
+            if remaining <= 0:
                 self.stop()
-                raise WorkerTimeout("CPU time" if over_cpu else "wall-clock time")
+                raise WorkerTimeout("wall-clock time")
             readers = [self._output] + ([] if writing else [fd])
             ready, writable, _ = select.select(readers, [fd] if writing else [], [],
-                                               min(remaining, 0.25))
+                                               min(remaining, CPU_CHECK_SECONDS))
             if self._output in ready:
                 self.drain_output()
             if writable or fd in ready:
                 return
+            if cpu_limit is not None and cpu_start is not None and \
+                    self.cpu_seconds() - cpu_start > cpu_limit:
+                self.stop()
+                raise WorkerTimeout("CPU time")
 
     def drain_output(self) -> None:
         """Move what the student printed from the pipe into ``output`` (never blocks)."""

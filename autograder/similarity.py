@@ -1,8 +1,9 @@
 """Fingerprints of submitted code, to find submissions that are suspiciously alike.
 
 Two submissions get the same fingerprint when their written functions are the same code up
-to comments, docstrings and other strings, blank lines, and the names of local variables
-(each non-builtin name is renumbered in order of first use). Functions left as released
+to comments, docstrings and other strings, blank lines, and names (each non-builtin name is
+renumbered in order of first use in its function, and functions are compared whatever
+their names). Functions left as released
 (the stub) do not count, so two students who wrote nothing are not "alike". The grader
 computes the fingerprint in its trusted process, from the file the student submitted, and
 keeps it in ``results.json`` (``extra_data.fingerprint``); the class report groups by it.
@@ -74,17 +75,17 @@ def functions(source: str) -> dict[str, str]:
 
 
 def fingerprint(source: str | None, stub: str | None) -> str | None:
-    """A short hash of the functions of ``source`` that differ from ``stub`` (the released
-    module); None when there are none, or the source cannot be read or parsed."""
+    """A short hash of the functions of ``source`` that are none of ``stub``'s (the released
+    module's stubs and given helpers, under any name); None when there are none, or the
+    source cannot be read or parsed."""
     if source is None:
         return None
     try:
         written = functions(source)
-        released = functions(stub) if stub is not None else {}
+        released = set(functions(stub).values()) if stub is not None else set()
     except (SyntaxError, ValueError, RecursionError, tokenize.TokenError):
         return None
-    kept = sorted((name, code) for name, code in written.items()
-                  if released.get(name) != code)
+    kept = sorted(code for code in written.values() if code not in released)
     if not kept:
         return None
     return hashlib.sha256(repr(kept).encode()).hexdigest()[:16]

@@ -147,7 +147,7 @@ class StudentModule:
         limit = min(seconds, self._seconds_left(budget), self._submission_left())
         started, cpu_before = time.monotonic(), self.worker.cpu_seconds()
         try:
-            reply = self._ask(message, limit)
+            reply = self._ask(message, limit, cpu_before)
         except WorkerTimeout:
             self._lose_worker("timeout")
             self.timeouts[budget] = self.timeouts.get(budget, 0) + 1
@@ -165,9 +165,10 @@ class StudentModule:
             self._charge(budget, started, cpu_before)
         return self._result(what, reply)
 
-    def _ask(self, message: dict, limit: float):
+    def _ask(self, message: dict, limit: float, cpu_before: float | None):
         try:
-            return self.worker.request(message, self._wall(limit), self._cpu(limit))
+            return self.worker.request(message, self._wall(limit), self._cpu(limit),
+                                       cpu_start=cpu_before)
         except SandboxError as error:
             self._lose_worker("grader error")
             raise GraderError(f"the sandbox failed: {clip(error, 500)}") from None

@@ -110,14 +110,14 @@ STUDENTS: dict[str, dict[str, Work]] = {
         "a06_finetuning": Work({"    trainable = [p for p in model.parameters() if "
                                 "p.requires_grad]":
                                 "    trainable = list(model.parameters())"},
-                               mistake="frozen parameters optimised"),
+                               mistake="frozen parameters in the optimizer"),
     },
     "niaj": {
         "a01_output_size": Work({"dilation * (kernel_size - 1) + output_padding + 1":
                                  "dilation * (kernel_size - 1) + 1"},
                                 mistake="output_padding ignored"),
         "a06_finetuning": Work({"    model.eval()\n    correct = total = 0":
-                                "    correct = total = 0"}, mistake="evaluate in train mode"),
+                                "    correct = total = 0"}, mistake="evaluate without eval()"),
     },
 }
 

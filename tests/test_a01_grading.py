@@ -19,6 +19,7 @@ from support import (
     assert_loses_exactly,
     assert_stubs_earn_nothing,
     copy_release,
+    diagnoses,
     failed_tests,
     function_of,
     grade,
@@ -79,13 +80,24 @@ os.kill(os.getppid(), signal.SIGKILL)
 '''
 FORGED_RESULTS = json.dumps({"score": 10, "max_score": 10, "tests": []})
 
-#: Single-edit bugs of the reference that the suite once missed, and correct variants, by
-#: student id.
+#: Lines of the reference that mutants change.
+CONV_RETURN = "return (padded - window) // stride + 1"
+POOL_RETURN = "return (padded - kernel_size) // stride + 1"
+TRANSPOSE_SIZE = ("out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) "
+                  "+ output_padding + 1")
+SHAPE_RETURN = "return (*batch, out_channels, out_h, out_w)"
+PARAMS_WEIGHTS = "weights = out_channels * (in_channels // groups) * kernel_h * kernel_w"
+PARAMS_RETURN = "return weights + (out_channels if bias else 0)"
+DENSE_RETURN = "return inputs * outputs + (outputs if bias else 0)"
+MACS_RETURN = "return out_h * out_w * weights"
+
+#: Single-edit bugs of the reference (those the suite once missed, and one for each mistake
+#: it recognises, named by its ``diagnosis``), and correct variants, by student id.
 MUTANTS = {
     "output_padding_dropped_at_stride_1": Mutant(
         {"+ dilation * (kernel_size - 1) + output_padding + 1":
          "+ dilation * (kernel_size - 1) + (output_padding if stride > 1 else 0) + 1"},
-        {"conv_transpose_output_size"}),
+        {"conv_transpose_output_size"}, diagnosis="output_padding ignored"),
     "output_padding_checked_against_stride_only": Mutant(
         {"if output_padding >= max(stride, dilation):": "if output_padding >= stride:"},
         {"conv_transpose_output_size"}),
@@ -93,6 +105,121 @@ MUTANTS = {
         {"    stride = _check_int(stride, \"stride\")\n    dilation":
          "    stride = _check_int(stride or 1, \"stride\")\n    dilation"},
         {"conv_output_size"}),
+    # conv_output_size, and so conv2d_output_shape and conv2d_macs, which use it
+    "rounds_up": Mutant(
+        {CONV_RETURN: "return math.ceil((padded - window) / stride) + 1"},
+        SHAPE_FUNCTIONS, diagnosis="rounded instead of floored"),
+    "plus_one_forgotten": Mutant(
+        {CONV_RETURN: "return (padded - window) // stride"},
+        SHAPE_FUNCTIONS, diagnosis="off by one"),
+    "padding_counted_once": Mutant(
+        {"padded = size + before + after\n    if window > padded:":
+         "padded = size + before\n    if window > padded:"},
+        SHAPE_FUNCTIONS, diagnosis="padding counted once"),
+    "stride_ignored": Mutant(
+        {CONV_RETURN: "return padded - window + 1"},
+        SHAPE_FUNCTIONS, diagnosis="stride ignored"),
+    "same_ignores_stride": Mutant(
+        {"return (size + stride - 1) // stride  #": "return size  #"},
+        SHAPE_FUNCTIONS, diagnosis="'same' ignores the stride"),
+    "same_padded_evenly": Mutant(
+        {"        return (size + stride - 1) // stride  # ceil(size / stride) in integers\n":
+         "        padding = dilation * (kernel_size - 1) // 2\n"},
+        SHAPE_FUNCTIONS, diagnosis="'same' padded evenly"),
+    # pool_output_size
+    "pool_stride_defaults_to_one": Mutant(
+        {"stride = kernel_size if stride is None else": "stride = 1 if stride is None else"},
+        {"pool_output_size"}, diagnosis="stride defaults to 1"),
+    "pool_ceil_mode_ignored": Mutant(
+        {f"    if not ceil_mode:\n        {POOL_RETURN}\n": f"    {POOL_RETURN}\n"},
+        {"pool_output_size"}, diagnosis="ceil_mode ignored"),
+    "pool_ceil_mode_keeps_a_window_in_the_padding": Mutant(
+        {"    if (out - 1) * stride >= size + before:  # the last window would start in the "
+         "right padding\n        out -= 1\n": ""},
+        {"pool_output_size"}, diagnosis="ceil_mode keeps a window in the padding"),
+    "pool_rounds_up": Mutant(
+        {POOL_RETURN: "return -(-(padded - kernel_size) // stride) + 1"},
+        {"pool_output_size"}, diagnosis="rounded instead of floored"),
+    "pool_plus_one_forgotten": Mutant(
+        {POOL_RETURN: "return (padded - kernel_size) // stride"},
+        {"pool_output_size"}, diagnosis="off by one"),
+    "pool_padding_counted_once": Mutant(
+        {"padded = size + before + after\n    if kernel_size > padded:":
+         "padded = size + before\n    if kernel_size > padded:"},
+        {"pool_output_size"}, diagnosis="padding counted once"),
+    # conv_transpose_output_size
+    "transpose_by_the_convolution_formula": Mutant(
+        {TRANSPOSE_SIZE: "out = (size + 2 * padding - dilation * (kernel_size - 1) - 1) "
+                         "// stride + 1"},
+        {"conv_transpose_output_size"}, diagnosis="convolution's formula"),
+    "transpose_padding_added": Mutant(
+        {"- 2 * padding +": "+ 2 * padding +"},
+        {"conv_transpose_output_size"}, diagnosis="padding added"),
+    "transpose_padding_cropped_once": Mutant(
+        {"- 2 * padding +": "- padding +"},
+        {"conv_transpose_output_size"}, diagnosis="padding counted once"),
+    "transpose_dilation_ignored": Mutant(
+        {"+ dilation * (kernel_size - 1) + output_padding + 1":
+         "+ (kernel_size - 1) + output_padding + 1"},
+        {"conv_transpose_output_size"}, diagnosis="dilation ignored"),
+    "transpose_stride_ignored": Mutant(
+        {"(size - 1) * stride - 2 * padding": "(size - 1) - 2 * padding"},
+        {"conv_transpose_output_size"}, diagnosis="stride ignored"),
+    "transpose_plus_one_forgotten": Mutant(
+        {"+ output_padding + 1\n": "+ output_padding\n"},
+        {"conv_transpose_output_size"}, diagnosis="off by one"),
+    # conv2d_output_shape
+    "batch_dropped": Mutant(
+        {SHAPE_RETURN: "return (out_channels, out_h, out_w)"},
+        {"conv2d_output_shape"}, diagnosis="batch dropped"),
+    "in_channels_kept": Mutant(
+        {SHAPE_RETURN: "return (*batch, input_shape[-3], out_h, out_w)"},
+        {"conv2d_output_shape"}, diagnosis="in_channels kept"),
+    "kernel_read_as_width_height": Mutant(
+        {'kernel_h, kernel_w = _pair(kernel_size, "kernel_size")\n    stride_h':
+         'kernel_w, kernel_h = _pair(kernel_size, "kernel_size")\n    stride_h'},
+        {"conv2d_output_shape", "conv2d_macs"}, diagnosis="height and width swapped"),
+    # conv2d_num_params (conv2d_macs counts the weights with it)
+    "bias_forgotten": Mutant(
+        {PARAMS_RETURN: "return weights"},
+        {"conv2d_num_params"}, diagnosis="bias forgotten"),
+    "bias_false_ignored": Mutant(
+        {PARAMS_RETURN: "return weights + out_channels"},
+        {"conv2d_num_params", "conv2d_macs"}, diagnosis="bias=False ignored"),
+    "groups_ignored": Mutant(
+        {PARAMS_WEIGHTS: "weights = out_channels * in_channels * kernel_h * kernel_w"},
+        {"conv2d_num_params", "conv2d_macs"}, diagnosis="groups ignored"),
+    "one_group_counted": Mutant(
+        {PARAMS_WEIGHTS: "weights = (out_channels // groups) * (in_channels // groups) "
+                         "* kernel_h * kernel_w"},
+        {"conv2d_num_params", "conv2d_macs"}, diagnosis="one group counted"),
+    "kernel_taken_as_square": Mutant(
+        {PARAMS_WEIGHTS: "weights = out_channels * (in_channels // groups) * kernel_h "
+                         "* kernel_h"},
+        {"conv2d_num_params", "conv2d_macs"}, diagnosis="kernel taken as square"),
+    # dense_equivalent_num_params
+    "dense_bias_forgotten": Mutant(
+        {DENSE_RETURN: "return inputs * outputs"},
+        {"dense_equivalent_num_params"}, diagnosis="bias forgotten"),
+    "dense_bias_false_ignored": Mutant(
+        {DENSE_RETURN: "return inputs * outputs + outputs"},
+        {"dense_equivalent_num_params"}, diagnosis="bias=False ignored"),
+    "dense_bias_per_input": Mutant(
+        {DENSE_RETURN: "return inputs * outputs + (inputs if bias else 0)"},
+        {"dense_equivalent_num_params"}, diagnosis="a bias per input"),
+    # conv2d_macs
+    "macs_groups_ignored": Mutant(
+        {"bias=False, groups=groups)": "bias=False)"},
+        {"conv2d_macs"}, diagnosis="groups ignored"),
+    "macs_bias_counted": Mutant(
+        {"bias=False, groups=groups)": "bias=True, groups=groups)"},
+        {"conv2d_macs"}, diagnosis="bias counted"),
+    "macs_input_positions": Mutant(
+        {MACS_RETURN: "return input_shape[1] * input_shape[2] * weights"},
+        {"conv2d_macs"}, diagnosis="input positions"),
+    "macs_counts_flops": Mutant(
+        {MACS_RETURN: "return 2 * out_h * out_w * weights"},
+        {"conv2d_macs"}, diagnosis="FLOPs counted"),
     "messages_in_words": Mutant({  # correct: each ValueError names its argument in words
         'raise ValueError(f"{name} must be {wanted}':
         'raise ValueError(f"{name.replace(\'_\', \' \').title()} must be {wanted}',
@@ -147,6 +274,7 @@ def test_rounding_bug_fails_only_the_tests_where_rounding_matters(graded):
     assert {name.split(": ")[0] for name in failed} == SHAPE_FUNCTIONS, failed
     assert all(("rounding" in n or "pixels over" in n or "> 1" in n) and "ValueError" not in n
                for n in failed), failed
+    assert "rounded instead of floored" in diagnoses(graded[0]["rounds"])
 
 
 def test_error_messages_and_examples_count_only_once_the_cases_pass(graded):
@@ -164,6 +292,7 @@ def test_ignored_dilation_fails_only_dilation_tests(graded):
     failed = failed_tests(graded[0]["no_dilation"])
     assert failed and {name.split(": ")[0] for name in failed} <= SHAPE_FUNCTIONS
     assert all("dilat" in name for name in failed), failed
+    assert "dilation ignored" in diagnoses(graded[0]["no_dilation"])
 
 
 def test_fake_numpy_and_conftest_change_nothing(graded):

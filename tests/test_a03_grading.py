@@ -22,41 +22,45 @@ MAX_FORWARD, MAX_BACKWARD = "max_pool2d_forward", "max_pool2d_backward"
 AVG_FORWARD, AVG_BACKWARD = "avg_pool2d_forward", "avg_pool2d_backward"
 GLOBAL = "global_avg_pool2d"
 
-#: Single-edit bugs and correct variants of the reference, by student id.
+DX_CROPPED = "return dx[:, :, ph:ph + h, pw:pw + w]"
+
+#: Single-edit bugs (named by the ``diagnosis`` the suite gives them, where it recognises
+#: them) and correct variants of the reference, by student id.
 MUTANTS = {
     "max_pads_with_zeros": Mutant(
         {"fill=-np.inf": "fill=0"},
-        {MAX_FORWARD, MAX_BACKWARD}),
+        {MAX_FORWARD, MAX_BACKWARD}, diagnosis="zero padding"),
     "max_gradient_to_every_tie": Mutant(
         {"is_winner = np.arange(kh * kw) == winner[..., np.newaxis]":
          "is_winner = flat == flat.max(axis=-1, keepdims=True)"},
-        {MAX_BACKWARD}),
+        {MAX_BACKWARD}, diagnosis="gradient to every tie"),
     "max_gradient_to_last_tie": Mutant(
         {"winner = np.argmax(flat, axis=-1)":
          "winner = kh * kw - 1 - np.argmax(flat[..., ::-1], axis=-1)"},
-        {MAX_BACKWARD}),
+        {MAX_BACKWARD}, diagnosis="gradient to the last tie"),
     "overlapping_windows_overwrite": Mutant(
         {"dx[:, :, rows, columns] += dwindows": "dx[:, :, rows, columns] = dwindows"},
-        {MAX_BACKWARD, AVG_BACKWARD}),
+        {MAX_BACKWARD, AVG_BACKWARD}, diagnosis="overlapping windows overwritten"),
     "default_stride_one_everywhere": Mutant(
         {"stride = kernel if stride is None": "stride = (1, 1) if stride is None"},
-        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD}),
+        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD},
+        diagnosis="stride defaults to 1"),
     "default_stride_one_in_avg_forward": Mutant(
         {"def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=None, padding=0)":
          "def avg_pool2d_forward(x: np.ndarray, kernel_size, stride=1, padding=0)"},
-        {AVG_FORWARD}),
+        {AVG_FORWARD}, diagnosis="stride defaults to 1"),
     "avg_divides_by_non_padding_count": Mutant(
         {"return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
          "return (_windows(x, geometry, fill=0).sum(axis=(-2, -1))\n"
          "            / _windows(np.ones_like(x), geometry, fill=0).sum(axis=(-2, -1)))"},
-        {AVG_FORWARD}),
+        {AVG_FORWARD}, diagnosis="divided by the pixels inside the image"),
     "global_pool_over_wrong_axes": Mutant(
         {"return x.mean(axis=(2, 3))": "return x.mean(axis=(1, 2))"},
-        {GLOBAL}),
+        {GLOBAL}, diagnosis="wrong axes"),
     "float32_result_for_float64_inputs": Mutant(
         {"return _windows(x, geometry, fill=0).mean(axis=(-2, -1))":
          "return _windows(x, geometry, fill=0).mean(axis=(-2, -1)).astype(np.float32)"},
-        {AVG_FORWARD}),
+        {AVG_FORWARD}, diagnosis="float32 for float64 inputs"),
     "global_pool_without_its_rank_check": Mutant(
         {"    if x.ndim != 4:\n        raise ValueError(f\"x must have shape (N, C, H, W), "
          "got shape {x.shape}\")\n    return x.mean(axis=(2, 3))":
@@ -75,6 +79,32 @@ MUTANTS = {
          "return torch.nn.functional.avg_pool2d(torch.from_numpy(x), geometry.kernel,\n"
          "                                          geometry.stride, geometry.padding).numpy()"},
         {AVG_FORWARD}),
+    "stride_ignored": Mutant(
+        {"return every_position[:, :, ::sh, ::sw]": "return every_position"},
+        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD}, diagnosis="stride ignored"),
+    "padding_ignored": Mutant(
+        {"padded = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)":
+         "padded = x"},
+        {MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD}, diagnosis="padding ignored"),
+    "dx_not_cropped": Mutant(
+        {DX_CROPPED: "return dx"},
+        {MAX_BACKWARD, AVG_BACKWARD}, diagnosis="padding not cropped"),
+    "dx_cropped_on_one_side": Mutant(
+        {DX_CROPPED: "return dx[:, :, :h, :w]"},
+        {MAX_BACKWARD, AVG_BACKWARD}, diagnosis="padding cropped on one side"),
+    "avg_gradient_not_divided": Mutant(
+        {"share = dout / (kh * kw)": "share = dout"},
+        {AVG_BACKWARD}, diagnosis="gradient not divided"),
+    "avg_backward_divides_by_non_padding_count": Mutant(
+        {"share = dout / (kh * kw)":
+         "share = dout / _windows(np.ones_like(x), geometry, fill=0).sum(axis=(-2, -1))"},
+        {AVG_BACKWARD}, diagnosis="divided by the pixels inside the image"),
+    "global_pool_summed": Mutant(
+        {"return x.mean(axis=(2, 3))": "return x.sum(axis=(2, 3))"},
+        {GLOBAL}, diagnosis="summed instead of averaged"),
+    "global_pool_keeps_spatial_axes": Mutant(
+        {"return x.mean(axis=(2, 3))": "return x.mean(axis=(2, 3), keepdims=True)"},
+        {GLOBAL}, diagnosis="spatial axes kept"),
     "messages_in_words": Mutant({  # correct: each ValueError names its argument in words
         'raise ValueError(f"{name} must be at least':
         'raise ValueError(f"{name.replace(\'_\', \' \').capitalize()} must be at least',

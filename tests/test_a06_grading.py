@@ -3,7 +3,8 @@
 The reference and Alice's submission (BatchNorm frozen by a zero momentum, groups found by
 name, the loss averaged per image) earn full marks, the released stubs nothing. The mistakes
 the issue names each lose the points of the functions they break, with a message that says
-what is wrong; a hostile submission gains nothing.
+what is wrong and, where the suite knows the mistake (``autograder/suites/a06_finetuning/
+mistakes.py``), its name; a hostile submission gains nothing.
 """
 
 from __future__ import annotations
@@ -24,39 +25,80 @@ MUTANTS = {
     "batchnorm_trains_while_frozen": Mutant(
         {"            if not any(p.requires_grad for p in module.parameters()):\n"
          "                module.eval()\n": "            pass\n"},
-        {"freeze_backbone", "fine_tune"}, says="BatchNorm running statistics"),
+        {"freeze_backbone", "fine_tune"}, says="BatchNorm running statistics",
+        diagnosis="batchnorm statistics not frozen"),
     "frozen_parameters_in_the_optimizer": Mutant(
         {"    trainable = [p for p in model.parameters() if p.requires_grad]":
          "    trainable = list(model.parameters())"},
-        {"make_optimizer"}, says="must not train"),
+        {"make_optimizer"}, says="must not train",
+        diagnosis="frozen parameters in the optimizer"),
     "evaluate_without_eval": Mutant(
         {"    model.eval()\n    correct = total = 0": "    correct = total = 0"},
-        {"evaluate"}, says="call model.eval()"),
+        {"evaluate"}, says="call model.eval()", diagnosis="evaluate without eval()"),
     "evaluate_with_gradients": Mutant(
         {"    with torch.no_grad():\n        for images, labels in loader:":
          "    with torch.enable_grad():\n        for images, labels in loader:"},
-        {"evaluate"}, says="torch.no_grad()"),
+        {"evaluate"}, says="torch.no_grad()", diagnosis="evaluate with gradients"),
     "head_kept_when_the_classes_match": Mutant(
         {"    old = head_of(model)\n":
          "    old = head_of(model)\n    if old.out_features == num_classes:\n"
          "        return model\n"},
-        {"replace_head"}, says="freshly initialised"),
+        {"replace_head"}, says="freshly initialised", diagnosis="head not replaced"),
     "fc_to_conv_weight_in_the_wrong_order": Mutant(
         {"linear.weight.reshape(linear.out_features, in_channels, kh, kw)":
          "linear.weight.reshape(linear.out_features, kh, kw, in_channels).permute(0, 3, 1, 2)"},
-        {"fc_to_conv"}, says="values differ"),
+        {"fc_to_conv"}, says="values differ", diagnosis="weights reshaped in the wrong order"),
     # Gradients pile up: the epoch is wrong, and fine-tuning with it diverges.
     "gradients_never_zeroed": Mutant(
         {"        optimizer.zero_grad()\n        loss = LOSS": "        loss = LOSS"},
-        {"train_one_epoch", "fine_tune"}, says="weight after the epoch"),
+        {"train_one_epoch", "fine_tune"}, says="weight after the epoch",
+        diagnosis="gradients never zeroed"),
     "returns_the_last_loss": Mutant(
         {"    return sum(losses) / len(losses)": "    return losses[-1]"},
-        {"train_one_epoch"}, says="the mean of"),
+        {"train_one_epoch"}, says="the mean of", diagnosis="last batch's loss"),
     "unfreeze_forgets_the_backbone": Mutant(
         {"    for parameter in model.parameters():\n        parameter.requires_grad_(True)\n":
          "    for parameter in head_of(model).parameters():\n"
          "        parameter.requires_grad_(True)\n"},
-        {"unfreeze", "fine_tune"}, says="still frozen"),
+        {"unfreeze", "fine_tune"}, says="still frozen", diagnosis="backbone left frozen"),
+    "head_frozen_too": Mutant(
+        {"    for parameter in head_of(model).parameters():\n"
+         "        parameter.requires_grad_(True)\n": ""},
+        {"freeze_backbone", "fine_tune"}, says="is frozen", diagnosis="head frozen too"),
+    "freezes_only_the_convolutions": Mutant(
+        {"    for parameter in model.parameters():\n        parameter.requires_grad_(False)\n":
+         "    for module in model.modules():\n        if isinstance(module, nn.Conv2d):\n"
+         "            module.requires_grad_(False)\n"},
+        {"freeze_backbone", "fine_tune"}, says="is trainable", diagnosis="backbone not frozen"),
+    "optimizer_holds_only_the_head": Mutant(
+        {"        return torch.optim.SGD(trainable, lr=lr, momentum=0.9)":
+         "        return torch.optim.SGD(head_of(model).parameters(), lr=lr, momentum=0.9)"},
+        {"make_optimizer"}, says="misses trainable parameters",
+        diagnosis="trainable parameters left out"),
+    # The backbone at lr: fine-tuning with it falls just short of the mark (0.492 of 0.5).
+    # Steps ten times too large: fine-tuning with them diverges.
+    "loss_summed_over_the_batch": Mutant(
+        {"        loss = LOSS(model(images), labels)":
+         "        loss = nn.functional.cross_entropy(model(images), labels, reduction='sum')"},
+        {"train_one_epoch", "fine_tune"}, says="weight after the epoch",
+        diagnosis="loss summed over the batch"),
+    "epoch_loss_summed": Mutant(
+        {"    return sum(losses) / len(losses)": "    return sum(losses)"},
+        {"train_one_epoch"}, says="the mean of", diagnosis="epoch loss summed"),
+    # The epoch runs in whatever mode the model is in: the driver's training mode moves a
+    # frozen backbone's statistics, and fine_tune trains in evaluate's mode.
+    "train_mode_not_set": Mutant(
+        {"    set_training_mode(model)\n    losses = []": "    losses = []"},
+        {"train_one_epoch", "freeze_backbone", "fine_tune"}, says="call model.train() first",
+        diagnosis="train() not called"),
+    "head_as_large_as_the_old_one": Mutant(
+        {"nn.Linear(old.in_features, num_classes)": "nn.Linear(old.in_features, old.out_features)"},
+        {"replace_head"}, says="out_features = num_classes", diagnosis="head of the wrong size"),
+    "fine_tune_never_unfreezes": Mutant(
+        {"        if phase == \"frozen\":\n            freeze_backbone(model)\n        else:\n"
+         "            unfreeze(model)\n":
+         "        if phase == \"frozen\":\n            freeze_backbone(model)\n"},
+        {"fine_tune"}, says="did not change", diagnosis="backbone never unfrozen"),
     # Hostile: claims a perfect accuracy whatever the model does.
     "evaluate_claims_full_accuracy": Mutant(
         {"    return correct / total\n": "    return 1.0\n"},

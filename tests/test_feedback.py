@@ -144,6 +144,9 @@ def test_code_alike_up_to_names_comments_and_strings_has_one_fingerprint():
     first = written("result = width * height  # rows times columns\n    return result")
     renamed = written("# the area\n    a = width * height\n\n    return a")
     assert fingerprint(first, STUB) == fingerprint(renamed, STUB) is not None
+    helper = "\n\ndef _product(a, b):\n    return a * b\n"
+    assert fingerprint(first + helper, STUB) == fingerprint(
+        renamed + helper.replace("_product", "_times"), STUB)
     assert fingerprint(written("return width * height + 0"), STUB) != fingerprint(first, STUB)
 
 

@@ -6,7 +6,9 @@ built here. Weights and inputs are made here: the reference's random weights (Ba
 statistics included) are loaded into the student's module, both run in float64 on the same
 fresh inputs, and the outputs are compared here. A structural mistake is named in the
 message (a shortcut where none is needed, a missing BatchNorm, the stride on the wrong
-convolution); a wrong forward pass shows in the outputs.
+convolution); a wrong forward pass shows in the outputs. Where a failure is one of the
+mistakes students make (``mistakes.py``: seen here in the structure, or recognised by the
+reference run the mistake's way with the same weights), it is named (``autograder.diagnose``).
 
 torchvision is not installed here: the keys and shapes of its ResNets' state dicts are
 recorded in ``torchvision_state_dicts.json`` (see its ``_provenance``).
@@ -15,6 +17,7 @@ recorded in ``torchvision_state_dicts.json`` (see its ``_provenance``).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +25,10 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.compare import assert_array_close, assert_same
+from autograder.compare import Mismatch, assert_array_close, assert_same
+from autograder.diagnose import NO_ANSWER, Mistake, diagnosed, explained, first_giving
 from autograder.harness import graded, readable_report
+from autograder.suites.a05_resnet import mistakes as known
 from cnnlab.course import FLOAT64
 
 TORCHVISION = json.loads(Path(__file__).with_name("torchvision_state_dicts.json").read_text())
@@ -42,6 +47,8 @@ class Built:
                  args: tuple = (), kwargs: dict | None = None, own: tuple = ()) -> None:
         kwargs = kwargs or {}
         self.student, self.graded = student, graded_name
+        self.reference_module, self.name, self.args, self.kwargs = (reference_module, name,
+                                                                    tuple(args), kwargs)
         arguments = [*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())]
         self.label = f"{name}({', '.join(arguments)})"
         self.handle = student.drive("construct", name, list(args), kwargs, 0, list(own),
@@ -70,22 +77,75 @@ def shapes(module: nn.Module) -> dict[str, list[int]]:
     return {key: list(value.shape) for key, value in module.state_dict().items()}
 
 
-def check_state_dict(described: dict, expected: dict[str, list[int]], label: str) -> None:
-    """The student's parameters and buffers have exactly the keys and shapes expected."""
-    got = {str(key): value for part in ("parameters", "buffers")
-           for key, value in described[part].items()}
+def state_shapes(described: dict) -> dict[str, list[int]]:
+    """The shapes of the student's parameters and buffers, by state-dict key."""
+    return {str(key): value for part in ("parameters", "buffers")
+            for key, value in described[part].items()}
+
+
+def blocks_per_stage(keys) -> list[int]:
+    """How many blocks each stage (``layer1`` ...) of a network's state dict holds."""
+    counts: dict[int, int] = {}
+    for key in keys:
+        match = re.match(r"layer(\d+)\.(\d+)\.", key)
+        if match:
+            stage, index = int(match[1]), int(match[2])
+            counts[stage] = max(counts.get(stage, 0), index + 1)
+    return [counts[stage] for stage in sorted(counts)]
+
+
+def shape_mistake(built: Built | None, got: dict[str, list[int]]) -> Mistake | None:
+    """The known mistake whose module (``mistakes.SHAPE_VARIANTS``, built here by the
+    reference) has exactly the student's state-dict shapes ``got``."""
+    if built is None:
+        return None
+    for mistake, variant in known.SHAPE_VARIANTS.get(built.graded, ()):
+        try:
+            module = variant(built.reference_module, built.name, built.args, built.kwargs)
+        except NO_ANSWER:
+            continue
+        if module is not None and shapes(module) == got:
+            return mistake
+    return None
+
+
+def check_state_dict(described: dict, expected: dict[str, list[int]], label: str,
+                     built: Built | None = None) -> None:
+    """The student's parameters and buffers have exactly the keys and shapes expected; a
+    difference that a known mistake makes is named (``built``: the module, for the mistakes
+    recognised by the reference's variants)."""
+    got = state_shapes(described)
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
+    wrong = {key: (got[key], shape) for key, shape in expected.items()
+             if key in got and got[key] != shape}
     if missing or unexpected:
-        raise AssertionError(
-            f"{label}: the state dict's keys differ from torchvision's: missing "
-            f"{missing[:8]}{'...' if len(missing) > 8 else ''}, unexpected "
-            f"{unexpected[:8]}{'...' if len(unexpected) > 8 else ''}")
-    wrong = {key: (got[key], shape) for key, shape in expected.items() if got[key] != shape}
-    if wrong:
+        message = (f"{label}: the state dict's keys differ from torchvision's: missing "
+                   f"{missing[:8]}{'...' if len(missing) > 8 else ''}, unexpected "
+                   f"{unexpected[:8]}{'...' if len(unexpected) > 8 else ''}")
+    elif wrong:
         key, (have, want) = next(iter(wrong.items()))
-        raise AssertionError(f"{label}: {len(wrong)} shapes differ; {key} is {have}, "
-                             f"expected {want}")
+        message = f"{label}: {len(wrong)} shapes differ; {key} is {have}, expected {want}"
+    else:
+        return
+    mistake = shape_mistake(built, got)
+    counts, expected_counts = blocks_per_stage(got), blocks_per_stage(expected)
+    if mistake is None and counts != expected_counts:
+        message += f"; its stages hold {counts} blocks, expected {expected_counts}"
+        mistake = known.WRONG_NUMBER_OF_BLOCKS
+    raise AssertionError(message) if mistake is None else diagnosed(message, mistake)
+
+
+def structure_mistake(built: Built, expected: dict[str, list[int]]) -> Mistake | None:
+    """The known mistake that the student's structure shows against ``expected`` (the
+    reference's state-dict shapes), if any (asks the sandbox for the module's structure)."""
+    try:
+        check_state_dict(built.describe(), expected, built.label, built)
+    except Mismatch as error:
+        return error.mistake
+    except AssertionError:
+        return None
+    return None
 
 
 def check_shortcut(described: dict, label: str, *, needed: bool, out_channels: int,
@@ -95,20 +155,23 @@ def check_shortcut(described: dict, label: str, *, needed: bool, out_channels: i
     modules = described["modules"]
     if not needed:
         if "downsample" in modules:
-            raise AssertionError(f"{label}: downsample must be None here: the stride is 1 and "
-                                 "the channels do not change, so the input is added as it is")
+            raise diagnosed(f"{label}: downsample must be None here: the stride is 1 and the "
+                            "channels do not change, so the input is added as it is",
+                            known.DOWNSAMPLE_NOT_NEEDED)
         return
     if "downsample" not in modules:
-        raise AssertionError(f"{label}: needs a downsample (a 1x1 conv carrying the stride, "
-                             "then BatchNorm2d): the stride or the number of channels changes")
+        raise diagnosed(f"{label}: needs a downsample (a 1x1 conv carrying the stride, then "
+                        "BatchNorm2d): the stride or the number of channels changes",
+                        known.DOWNSAMPLE_MISSING)
     conv, norm = modules.get("downsample.0", {}), modules.get("downsample.1", {})
     if conv.get("type") != "Conv2d" or conv.get("kernel_size") != (1, 1) or \
             conv.get("stride") != (stride, stride) or conv.get("bias"):
         raise AssertionError(f"{label}: downsample.0 must be conv1x1(in, {out_channels}, "
                              f"stride={stride}) without bias, got {conv}")
     if norm.get("type") != "BatchNorm2d":
-        raise AssertionError(f"{label}: the shortcut needs its BatchNorm2d after the 1x1 conv "
-                             f"(downsample.1), got {norm or 'nothing'}")
+        raise diagnosed(f"{label}: the shortcut needs its BatchNorm2d after the 1x1 conv "
+                        f"(downsample.1), got {norm or 'nothing'}",
+                        known.SHORTCUT_WITHOUT_BATCHNORM)
 
 
 def random_state(module: nn.Module, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -142,10 +205,26 @@ def check_outputs(built: Built, rng: np.random.Generator, input_shape: tuple[int
         case = f"{built.label} in {mode} mode, x of shape {input_shape}"
         if non_negative and isinstance(got, np.ndarray) and got.shape == expected.shape \
                 and (got < 0).any():
-            raise AssertionError(f"{case}: the output has negative values: the ReLU comes "
-                                 "after the addition of the shortcut")
-        assert_array_close(got, expected, case=case, **TOLERANCE)
+            raise explained(Mismatch(f"{case}: the output has negative values: the ReLU "
+                                     "comes after the addition of the shortcut", actual=got,
+                                     expected=expected),
+                            answer_mistake(got, built, x, train) or known.NEGATIVE_OUTPUT)
+        try:
+            assert_array_close(got, expected, case=case, **TOLERANCE)
+        except AssertionError as error:
+            raise explained(error, answer_mistake(got, built, x, train)) from None
     check_running_statistics(built)
+
+
+def answer_mistake(got, built: Built, x: np.ndarray, train: bool) -> Mistake | None:
+    """The first known mistake of the graded class whose answer (the reference, with the
+    same weights, run the mistake's way on ``x``) is the student's output ``got``."""
+    if not isinstance(got, np.ndarray):
+        return None
+    return first_giving(known.MISTAKES.get(built.graded, ()),
+                        known.forward_case(built.reference, x, train),
+                        lambda wrong: wrong.shape == got.shape
+                        and np.allclose(got, wrong, **TOLERANCE))
 
 
 def load_reference_weights(built: Built, rng: np.random.Generator) -> None:
@@ -156,9 +235,10 @@ def load_reference_weights(built: Built, rng: np.random.Generator) -> None:
     loaded = built.report("load_state_dict", state, fields={"missing": list,
                                                              "unexpected": list})
     if loaded["missing"] or loaded["unexpected"]:
-        raise AssertionError(f"{built.label}: the reference's state dict does not load: "
-                             f"missing {loaded['missing'][:8]}, unexpected "
-                             f"{loaded['unexpected'][:8]}")
+        raise explained(AssertionError(
+            f"{built.label}: the reference's state dict does not load: missing "
+            f"{loaded['missing'][:8]}, unexpected {loaded['unexpected'][:8]}"),
+            structure_mistake(built, shapes(built.reference)))
 
 
 def check_running_statistics(built: Built) -> None:
@@ -169,12 +249,16 @@ def check_running_statistics(built: Built) -> None:
         expected = {key: value.numpy() for key, value in built.reference.state_dict().items()
                     if key.endswith(ending)}
         if not isinstance(got, dict) or set(got) != set(expected):
-            raise AssertionError(f"{built.label}: its BatchNorm {ending} buffers are not "
-                                 f"the reference's: {sorted(expected)[:4]}...")
+            raise diagnosed(f"{built.label}: its BatchNorm {ending} buffers are not the "
+                            f"reference's: {sorted(expected)[:4]}...",
+                            known.STATISTICS_NOT_UPDATED)
         for key, value in expected.items():
-            assert_array_close(got[key], value, case=f"{built.label}: {key} after a forward "
-                               "pass in training mode (BatchNorm updates its statistics)",
-                               **TOLERANCE)
+            try:
+                assert_array_close(got[key], value, case=f"{built.label}: {key} after a "
+                                   "forward pass in training mode (BatchNorm updates its "
+                                   "statistics)", **TOLERANCE)
+            except AssertionError as error:
+                raise explained(error, known.STATISTICS_NOT_UPDATED) from None
 
 
 def check_gradients_reach(built: Built, rng: np.random.Generator,
@@ -208,20 +292,24 @@ def factory_tests(name: str):
     @graded(name, weight=2)
     def test_torchvision_state_dict(student, reference):
         built = Built(student, reference, name, name)
-        check_state_dict(built.describe(), TORCHVISION[name]["state_dict"], f"{name}()")
+        check_state_dict(built.describe(), TORCHVISION[name]["state_dict"], f"{name}()", built)
 
     @graded(name)
     def test_parameter_count(student, reference):
-        described = Built(student, reference, name, name).describe()
-        assert_same(described["num_parameters"], TORCHVISION[name]["parameters"],
-                    case=f"{name}(): parameters")
+        built = Built(student, reference, name, name)
+        try:
+            assert_same(built.describe()["num_parameters"], TORCHVISION[name]["parameters"],
+                        case=f"{name}(): parameters")
+        except AssertionError as error:
+            raise explained(error, structure_mistake(
+                built, TORCHVISION[name]["state_dict"])) from None
 
     @graded(name)
     @pytest.mark.parametrize("classes", [10, 2])
     def test_num_classes(student, reference, classes):
         built = Built(student, reference, name, name, kwargs={"num_classes": classes})
         check_state_dict(built.describe(), shapes(built.reference),
-                         f"{name}(num_classes={classes})")
+                         f"{name}(num_classes={classes})", built)
 
     test_torchvision_state_dict.__doc__ = "torchvision's state-dict keys and shapes"
     test_parameter_count.__doc__ = "torchvision's parameter count"
@@ -260,6 +348,22 @@ def conv_tests(name: str):
     return test_layer_settings
 
 
+def stride_on(conv: str, what: str):
+    """The layout check of a block whose stride belongs on ``conv`` (``what`` it is) and
+    on no other of ``conv1``, ``conv2``, ``conv3``."""
+    def check_layout(described: dict, label: str, stride: int) -> None:
+        modules = described["modules"]
+        strides = {name: modules[name].get("stride") for name in ("conv1", "conv2", "conv3")
+                   if name in modules}
+        expected = {name: (stride, stride) if name == conv else (1, 1) for name in strides}
+        if strides != expected:
+            raise diagnosed(f"{label}: the stride belongs on {conv}, {what} (torchvision's "
+                            f"layout), not on another convolution; got strides {strides}",
+                            known.STRIDE_ON_THE_WRONG_CONV)
+    check_layout.__doc__ = f"torchvision's layout: the stride on {conv}, {what}."
+    return check_layout
+
+
 def block_tests(name: str, blocks: list, expansion: int, gradient_args: tuple,
                 check_layout=None):
     """The hidden tests of a residual block class ``name`` (``BasicBlock`` or
@@ -275,10 +379,13 @@ def block_tests(name: str, blocks: list, expansion: int, gradient_args: tuple,
         in_channels, channels, stride = args
         if check_layout is not None:
             check_layout(described, built.label, stride)
+        expected = shapes(built.reference)
+        if shape_mistake(built, state_shapes(described)):  # before the shortcut it changes
+            check_state_dict(described, expected, built.label, built)
         check_shortcut(described, built.label,
                        needed=stride != 1 or in_channels != expansion * channels,
                        out_channels=expansion * channels, stride=stride)
-        check_state_dict(described, shapes(built.reference), built.label)
+        check_state_dict(described, expected, built.label, built)
 
     @graded(name, weight=2)
     @pytest.mark.parametrize("args", blocks)

@@ -4,7 +4,7 @@ then its outputs against the reference's with the same weights (written by
 
 import pytest
 
-from autograder.suites.a05_resnet.cases import block_tests
+from autograder.suites.a05_resnet.cases import block_tests, stride_on
 
 #: (in_channels, width, stride); the output has 4 * width channels.
 BLOCKS = [
@@ -15,15 +15,6 @@ BLOCKS = [
 ]
 
 
-def stride_on_the_3x3(described: dict, label: str, stride: int) -> None:
-    """torchvision's layout: the stride on conv2, the 3x3, not on a 1x1."""
-    strides = {name: described["modules"].get(name, {}).get("stride")
-               for name in ("conv1", "conv2", "conv3")}
-    if strides != {"conv1": (1, 1), "conv2": (stride, stride), "conv3": (1, 1)}:
-        raise AssertionError(f"{label}: the stride belongs on conv2, the 3x3 (torchvision's "
-                             f"layout), not on a 1x1; got strides {strides}")
-
-
 test_structure, test_outputs, test_gradients_reach_the_input = block_tests(
     "Bottleneck", BLOCKS, expansion=4, gradient_args=(16, 4, 2),
-    check_layout=stride_on_the_3x3)
+    check_layout=stride_on("conv2", "the 3x3"))

@@ -35,7 +35,7 @@ def build(student, reference, block, layers, kwargs) -> Built:
 def test_structure(student, reference, block, layers, kwargs, shape):
     "the state dict's keys and shapes as torchvision's"
     built = build(student, reference, block, layers, kwargs)
-    check_state_dict(built.describe(), shapes(built.reference), built.label)
+    check_state_dict(built.describe(), shapes(built.reference), built.label, built)
 
 
 @graded("ResNet", weight=2)

@@ -133,6 +133,40 @@ def describe_changes(keys: list[str]) -> str:
     return " and ".join(parts)
 
 
+def replay_epoch(weight: np.ndarray, bias: np.ndarray, x: np.ndarray, y: np.ndarray, *,
+                 batch: int, lr: float, zero_grad: bool = True, reduction: str = "mean"
+                 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """An epoch of plain SGD on ``nn.Linear`` with these weights, here, batch after batch in
+    order: zero the gradients (unless ``zero_grad`` is False), cross-entropy (``reduction``),
+    backward, step. Returns the weights after it and the batches' losses."""
+    layer = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(weight))
+        layer.bias.copy_(torch.from_numpy(bias))
+    optimizer = torch.optim.SGD(layer.parameters(), lr=lr)
+    losses = []
+    for start in range(0, len(x), batch):
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(
+            layer(torch.from_numpy(x[start:start + batch])),
+            torch.from_numpy(y[start:start + batch]), reduction=reduction)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return layer.weight.detach().numpy(), layer.bias.detach().numpy(), losses
+
+
+def windows_through(x: np.ndarray, weight: np.ndarray, bias, kh: int, kw: int) -> np.ndarray:
+    """The linear layer on every flattened (C, kh, kw) window of x: (N, out, OH, OW)."""
+    n, _, h, w = x.shape
+    out = np.empty((n, weight.shape[0], h - kh + 1, w - kw + 1))
+    for i in range(h - kh + 1):
+        for j in range(w - kw + 1):
+            out[:, :, i, j] = x[:, :, i:i + kh, j:j + kw].reshape(n, -1) @ weight.T
+    return out if bias is None else out + bias[None, :, None, None]
+
+
 def trusted_accuracy(name: str, state: dict[str, np.ndarray], x: np.ndarray,
                      y: np.ndarray, what: str) -> float:
     """Accuracy on ``(x, y)`` of the network ``name`` with the weights ``state`` (from the

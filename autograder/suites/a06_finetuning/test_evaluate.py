@@ -4,6 +4,7 @@ mode; every forward pass in evaluation mode and without gradients."""
 
 from __future__ import annotations
 
+from autograder.diagnose import diagnosed
 from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import (
     Driven,
@@ -12,6 +13,7 @@ from autograder.suites.a06_finetuning.cases import (
     trusted_accuracy,
     with_grader_head,
 )
+from autograder.suites.a06_finetuning.mistakes import EVAL_NOT_CALLED, GRADIENTS_TRACKED
 
 NAME = "digits_vgg.pt"
 BATCH = 64  # 500 images: the last batch holds 52
@@ -39,9 +41,11 @@ def test_accuracy(student):
         raise AssertionError(f"{CASE} returned a {report.get('type')}, expected a float in "
                              "[0, 1]")
     if abs(report["accuracy"] - expected) >= 0.5 / images:  # not the same count right
-        raise AssertionError(f"{CASE}: returned {report['accuracy']:.6g}, expected "
-                             f"{expected:.6g} (correct images over all images, in "
-                             "evaluation mode)")
+        message = (f"{CASE}: returned {report['accuracy']:.6g}, expected {expected:.6g} "
+                   "(correct images over all images, in evaluation mode)")
+        if any(forward[:1] == [True] for forward in report["forwards"]):  # training
+            raise diagnosed(message, EVAL_NOT_CALLED)
+        raise AssertionError(message)
 
 
 @graded("evaluate")
@@ -53,8 +57,8 @@ def test_evaluation_mode_without_gradients(student):
     if any(len(f) != 2 for f in forwards):
         raise AssertionError(f"{CASE}: the grader's record of the forward passes was changed")
     if any(training for training, _ in forwards):
-        raise AssertionError(f"{CASE}: the model ran in training mode (dropout on, BatchNorm "
-                             "on the batch's statistics): call model.eval() first")
+        raise diagnosed(f"{CASE}: the model ran in training mode (dropout on, BatchNorm on "
+                        "the batch's statistics): call model.eval() first", EVAL_NOT_CALLED)
     if any(grad for _, grad in forwards):
-        raise AssertionError(f"{CASE}: gradients were tracked: evaluate under "
-                             "torch.no_grad()")
+        raise diagnosed(f"{CASE}: gradients were tracked: evaluate under torch.no_grad()",
+                        GRADIENTS_TRACKED)

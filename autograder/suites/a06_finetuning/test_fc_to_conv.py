@@ -1,5 +1,6 @@
 """Hidden tests of a06's ``fc_to_conv``: the convolution's output at every position of a
-larger input equals the linear layer applied to the flattened window there."""
+larger input equals the linear layer applied to the flattened window there (a kernel that
+reads the weights in another order than the flattening's is named)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import numpy as np
 import pytest
 
 from autograder.compare import assert_array_close
+from autograder.diagnose import Mistake, explained, first_giving
 from autograder.harness import graded
-from autograder.suites.a06_finetuning.cases import TOLERANCE, Driven
+from autograder.suites.a06_finetuning.cases import TOLERANCE, Driven, windows_through
+from autograder.suites.a06_finetuning.mistakes import MISTAKES, fc_to_conv_case
 
 #: (in_channels, kernel_size as passed, out_features, bias, input (H, W))
 LAYERS = [
@@ -17,16 +20,6 @@ LAYERS = [
     pytest.param(4, (2, 2), 3, True, (2, 2), id="input exactly one window"),
     pytest.param(1, 1, 2, True, (3, 4), id="1x1 kernel"),
 ]
-
-
-def windows_through(x: np.ndarray, weight: np.ndarray, bias, kh: int, kw: int) -> np.ndarray:
-    """The linear layer on every flattened (C, kh, kw) window of x: (N, out, OH, OW)."""
-    n, _, h, w = x.shape
-    out = np.empty((n, weight.shape[0], h - kh + 1, w - kw + 1))
-    for i in range(h - kh + 1):
-        for j in range(w - kw + 1):
-            out[:, :, i, j] = x[:, :, i:i + kh, j:j + kw].reshape(n, -1) @ weight.T
-    return out if bias is None else out + bias[None, :, None, None]
 
 
 @graded("fc_to_conv")
@@ -45,5 +38,17 @@ def test_same_function_on_every_window(student, rng, channels, kernel_size, out_
                           schema={"type": str})
     if report["type"] != "Conv2d":
         raise AssertionError(f"{case} returned a {report['type']}, expected an nn.Conv2d")
-    assert_array_close(report.get("output"), windows_through(x, weight, b, kh, kw),
-                       case=case, **TOLERANCE)
+    got = report.get("output")
+    try:
+        assert_array_close(got, windows_through(x, weight, b, kh, kw), case=case, **TOLERANCE)
+    except AssertionError as error:
+        raise explained(error, mistake_giving(got, fc_to_conv_case(x, weight, b, kh, kw))
+                        ) from None
+
+
+def mistake_giving(got, case) -> Mistake | None:
+    """The first known mistake of ``fc_to_conv`` whose output (computed here) is ``got``."""
+    if not isinstance(got, np.ndarray) or got.dtype.kind != "f":
+        return None
+    return first_giving(MISTAKES["fc_to_conv"], case, lambda wrong: np.shape(got) == wrong.shape
+                        and np.allclose(got, wrong, **TOLERANCE))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from autograder.diagnose import diagnosed
 from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import (
     HEADS,
@@ -20,6 +21,7 @@ from autograder.suites.a06_finetuning.cases import (
     trusted_accuracy,
     with_grader_head,
 )
+from autograder.suites.a06_finetuning.mistakes import NEVER_UNFROZEN, frozen_mistake
 
 NAME = "digits_resnet.pt"
 SHOTS, BATCH = 10, 10
@@ -50,7 +52,8 @@ def test_frozen_phase_keeps_the_backbone(student):
     case = "fine_tune(the ResNet, epochs_frozen=2, epochs_unfrozen=0)"
     changed = changed_keys(before, after, backbone_keys(NAME, before))
     if changed:
-        raise AssertionError(f"{case}: the backbone changed: {describe_changes(changed)}")
+        raise diagnosed(f"{case}: the backbone changed: {describe_changes(changed)}",
+                        frozen_mistake(changed))
     if not changed_keys(before, after, [k for k in before if k.startswith(HEADS[NAME])]):
         raise AssertionError(f"{case}: the head did not change: it trains in the first phase")
 
@@ -65,9 +68,9 @@ def test_unfrozen_phase_trains_the_backbone(student):
     after = drive.state(handle)
     weights = [k for k in backbone_keys(NAME, before) if k.endswith("conv1.weight")]
     if not changed_keys(before, after, weights):
-        raise AssertionError("fine_tune(the ResNet, epochs_frozen=1, epochs_unfrozen=1): the "
-                             "backbone's convolutions did not change: in the second phase "
-                             "everything trains")
+        raise diagnosed("fine_tune(the ResNet, epochs_frozen=1, epochs_unfrozen=1): the "
+                        "backbone's convolutions did not change: in the second phase "
+                        "everything trains", NEVER_UNFROZEN)
 
 
 @graded("fine_tune", weight=3)

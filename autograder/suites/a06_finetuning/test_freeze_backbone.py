@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.diagnose import diagnosed
 from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import (
     HEADS,
@@ -17,6 +18,11 @@ from autograder.suites.a06_finetuning.cases import (
     describe_changes,
     target,
     with_grader_head,
+)
+from autograder.suites.a06_finetuning.mistakes import (
+    BACKBONE_NOT_FROZEN,
+    HEAD_FROZEN,
+    frozen_mistake,
 )
 
 BOTH = [pytest.param(name, id=NAMES[name]) for name in HEADS]
@@ -39,9 +45,10 @@ def test_only_the_head_is_trainable(student, name):
     wrong = [k for k, v in flags.items() if v != k.startswith(head)]
     if wrong:
         trainable = "trainable" if flags[wrong[0]] else "frozen"
-        raise AssertionError(f"freeze_backbone({NAMES[name]}): {len(wrong)} parameters are "
-                             f"wrong, e.g. {wrong[0]} is {trainable}: the head ({head[:-1]}) "
-                             "trains, everything else is frozen")
+        raise diagnosed(f"freeze_backbone({NAMES[name]}): {len(wrong)} parameters are "
+                        f"wrong, e.g. {wrong[0]} is {trainable}: the head ({head[:-1]}) "
+                        "trains, everything else is frozen",
+                        BACKBONE_NOT_FROZEN if any(flags[k] for k in wrong) else HEAD_FROZEN)
 
 
 @graded("freeze_backbone", weight=2)
@@ -57,7 +64,8 @@ def test_an_epoch_leaves_the_backbone_unchanged(student, name):
             "images")
     changed = changed_keys(before, after, backbone_keys(name, before))
     if changed:
-        raise AssertionError(f"{case}: the backbone changed: {describe_changes(changed)}")
+        raise diagnosed(f"{case}: the backbone changed: {describe_changes(changed)}",
+                        frozen_mistake(changed))
     head = [k for k in before if k.startswith(HEADS[name])]
     if not changed_keys(before, after, head):
         raise AssertionError(f"{case}: the head did not change either: it must still train")

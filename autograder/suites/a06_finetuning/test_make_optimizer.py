@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
+from autograder.diagnose import diagnosed
 from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import HEADS, NAMES, Driven, pretrained
+from autograder.suites.a06_finetuning.mistakes import (
+    BACKBONE_LR_IGNORED,
+    FROZEN_IN_THE_OPTIMIZER,
+    TRAINABLE_LEFT_OUT,
+)
 
 BOTH = [pytest.param(name, id=NAMES[name]) for name in HEADS]
 LR, BACKBONE_LR = 0.05, 0.005
@@ -27,11 +33,11 @@ def check_once(found: list[str], expected: list[str], label: str) -> None:
     extra = sorted(set(found) - set(expected))
     missing = sorted(set(expected) - set(found))
     if extra:
-        raise AssertionError(f"{label}: the optimizer holds parameters that must not train, "
-                             f"e.g. {extra[0]} ({len(extra)} in all)")
+        raise diagnosed(f"{label}: the optimizer holds parameters that must not train, e.g. "
+                        f"{extra[0]} ({len(extra)} in all)", FROZEN_IN_THE_OPTIMIZER)
     if missing:
-        raise AssertionError(f"{label}: the optimizer misses trainable parameters, e.g. "
-                             f"{missing[0]} ({len(missing)} in all)")
+        raise diagnosed(f"{label}: the optimizer misses trainable parameters, e.g. "
+                        f"{missing[0]} ({len(missing)} in all)", TRAINABLE_LEFT_OUT)
     if doubled:
         raise AssertionError(f"{label}: {doubled[0]} is in the optimizer twice")
 
@@ -75,5 +81,8 @@ def test_backbone_in_its_own_group(student, name):
             expected = LR if parameter.startswith(HEADS[name]) else BACKBONE_LR
             if group["lr"] != expected:
                 part = "head" if expected == LR else "backbone"
-                raise AssertionError(f"{label}: {parameter} (the {part}) is in a group with "
-                                     f"lr {group['lr']}, expected {expected}")
+                message = (f"{label}: {parameter} (the {part}) is in a group with lr "
+                           f"{group['lr']}, expected {expected}")
+                if all(g["lr"] == LR for g in found):  # one rate for all
+                    raise diagnosed(message, BACKBONE_LR_IGNORED)
+                raise AssertionError(message)

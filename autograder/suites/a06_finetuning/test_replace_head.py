@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder.diagnose import diagnosed
 from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import (
     HEADS,
@@ -15,6 +16,7 @@ from autograder.suites.a06_finetuning.cases import (
     changed_keys,
     pretrained,
 )
+from autograder.suites.a06_finetuning.mistakes import HEAD_NOT_REPLACED, HEAD_WRONG_SIZE
 
 NETWORKS = [pytest.param(name, classes, id=f"{NAMES[name]}, {classes} classes")
             for name in HEADS for classes in (5, 3)]
@@ -38,14 +40,15 @@ def test_new_head(student, rng, name, classes):
     if weight is None or bias is None:
         raise AssertionError(f"{label}: the head ({prefix[:-1]}) must be an nn.Linear with "
                              f"a bias; the state dict has {sorted(new)[-4:]}")
-    if weight.shape != (classes, in_features):
-        raise AssertionError(f"{label}: the head's weight has shape {weight.shape}, expected "
-                             f"({classes}, {in_features}): out_features = num_classes")
     if weight.shape == old[prefix + "weight"].shape and \
             np.allclose(weight, old[prefix + "weight"]):
-        raise AssertionError(f"{label}: the head keeps the old head's weights: the new head "
-                             "must be freshly initialised (the old one belongs to the old "
-                             "task), whatever the number of classes")
+        raise diagnosed(f"{label}: the head keeps the old head's weights: the new head must "
+                        "be freshly initialised (the old one belongs to the old task), "
+                        "whatever the number of classes", HEAD_NOT_REPLACED)
+    if weight.shape != (classes, in_features):
+        raise diagnosed(f"{label}: the head's weight has shape {weight.shape}, expected "
+                        f"({classes}, {in_features}): out_features = num_classes",
+                        HEAD_WRONG_SIZE)
     changed = changed_keys(old, new, backbone_keys(name, old))
     if changed:
         raise AssertionError(f"{label}: the backbone changed ({changed[0]}): only the head "

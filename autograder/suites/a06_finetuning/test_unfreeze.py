@@ -4,6 +4,7 @@ included."""
 
 from __future__ import annotations
 
+from autograder.diagnose import diagnosed
 from autograder.harness import graded
 from autograder.suites.a06_finetuning.cases import (
     Driven,
@@ -13,6 +14,7 @@ from autograder.suites.a06_finetuning.cases import (
     target,
     with_grader_head,
 )
+from autograder.suites.a06_finetuning.mistakes import BACKBONE_LEFT_FROZEN
 
 NAME = "digits_resnet.pt"
 
@@ -27,8 +29,8 @@ def test_every_parameter_is_trainable(student):
     flags = drive.flags(handle)
     frozen = [k for k, v in flags.items() if v is not True]
     if frozen:
-        raise AssertionError(f"unfreeze(the ResNet): {len(frozen)} parameters are still "
-                             f"frozen, e.g. {frozen[0]}")
+        raise diagnosed(f"unfreeze(the ResNet): {len(frozen)} parameters are still frozen, "
+                        f"e.g. {frozen[0]}", BACKBONE_LEFT_FROZEN)
 
 
 @graded("unfreeze")
@@ -45,7 +47,10 @@ def test_an_epoch_trains_the_backbone_again(student):
     keys = backbone_keys(NAME, before)
     unchanged = sorted(set(keys) - set(changed_keys(before, after, keys)))
     if unchanged:
-        raise AssertionError(
-            "freeze_backbone, unfreeze, then train_one_epoch (SGD, lr 0.1) on 50 images: "
-            f"{len(unchanged)} values of the backbone did not change, e.g. {unchanged[0]}: "
-            "after unfreeze the whole network trains, BatchNorm statistics included")
+        message = ("freeze_backbone, unfreeze, then train_one_epoch (SGD, lr 0.1) on 50 "
+                   f"images: {len(unchanged)} values of the backbone did not change, e.g. "
+                   f"{unchanged[0]}: after unfreeze the whole network trains, BatchNorm "
+                   "statistics included")
+        parameters = [k for k in unchanged if not k.endswith(("running_mean", "running_var"))]
+        raise diagnosed(message, BACKBONE_LEFT_FROZEN) if parameters else \
+            AssertionError(message)
