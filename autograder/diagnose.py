@@ -44,7 +44,9 @@ class Mistake:
 
     @property
     def words(self) -> str:
-        return f"Likely mistake: {self.says}. Hint: {self.hint}."
+        """``"Likely mistake: <says>. Hint: <hint>."`` (a hint that asks keeps its "?")."""
+        return f"Likely mistake: {self.says}. Hint: {self.hint.rstrip('.')}" + (
+            "" if self.hint.endswith("?") else ".")
 
 
 #: A mistake of every function that returns arrays: the right values, rounded to float32.

@@ -107,10 +107,6 @@ STUDENTS: dict[str, dict[str, Work]] = {
         "a04_receptive_field": Work({"        start += ((window - 1) / 2 - padding) * jump":
                                      "        start += (window - 1) / 2 * jump"},
                                     mistake="padding ignored"),
-        "a06_finetuning": Work({"    trainable = [p for p in model.parameters() if "
-                                "p.requires_grad]":
-                                "    trainable = list(model.parameters())"},
-                               mistake="frozen parameters in the optimizer"),
     },
     "niaj": {
         "a01_output_size": Work({"dilation * (kernel_size - 1) + output_padding + 1":

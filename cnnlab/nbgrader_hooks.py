@@ -23,7 +23,9 @@ things in nbgrader, in the nbgrader process only:
 
 from __future__ import annotations
 
+import glob
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -95,23 +97,28 @@ def sync_grading_cells(path: Path, assignment: Assignment) -> bool:
 # -- scores from the hidden suite -----------------------------------------------------------
 
 
-def grade_module(submission: Path, assignment_id: str, student_id: str,
-                 allow_unsafe: bool = False, log=print) -> dict:
-    """The results of ``cnnlab grade`` for one student's folder of one assignment: a copy
-    of it is graded in a scratch folder (the grader never runs a linked folder)."""
+def grade_modules(submissions: dict[str, Path], assignment_id: str,
+                  allow_unsafe: bool = False, log=print) -> dict[str, dict]:
+    """The results of ``cnnlab grade`` for students' folders of one assignment
+    (``{student id: folder}``), graded together, in parallel: copies are graded in a scratch
+    folder (the grader never runs a linked folder), and a missing folder is graded as
+    empty."""
     from autograder.grade import grade_class
 
     with tempfile.TemporaryDirectory(prefix="cnnlab-nbgrader-") as scratch:
         root, out = Path(scratch) / "submitted", Path(scratch) / "graded"
-        folder = root / student_id / assignment_id
-        folder.parent.mkdir(parents=True)
-        if submission.is_dir():
-            shutil.copytree(submission, folder, symlinks=True)
-        else:
-            folder.mkdir()
-        grade_class(root, out, only=[assignment_id], jobs=1, log=log,
-                    allow_unsafe=allow_unsafe)
-        return json.loads((out / student_id / assignment_id / "results.json").read_text())
+        for student_id, submission in submissions.items():
+            folder = root / student_id / assignment_id
+            folder.parent.mkdir(parents=True)
+            if submission.is_dir():
+                shutil.copytree(submission, folder, symlinks=True)
+            else:
+                folder.mkdir()
+        grade_class(root, out, only=[assignment_id], jobs=min(os.cpu_count() or 1, 8),
+                    log=log, allow_unsafe=allow_unsafe, reports=False)
+        return {student_id: json.loads((out / student_id / assignment_id
+                                        / "results.json").read_text())
+                for student_id in submissions}
 
 
 def _function_of(test: dict) -> str:
@@ -148,13 +155,22 @@ def function_feedback(results: dict, function: str, score: float, points: float)
 
 def results_for(coursedir, assignment_id: str, student_id: str, allow_unsafe: bool,
                 log) -> dict:
-    """The student's results, graded once per nbgrader process."""
+    """The student's results, graded once per nbgrader process: the first student's
+    grading grades every student of the assignment that this nbgrader run takes on (its
+    ``--student`` pattern), all at once, so that they are graded in parallel."""
     key = (assignment_id, student_id)
     if key not in _RESULTS:
-        submission = Path(coursedir.format_path(coursedir.submitted_directory, student_id,
-                                                assignment_id))
-        _RESULTS[key] = grade_module(submission, assignment_id, student_id, allow_unsafe,
-                                     log)
+        def folder(student: str) -> Path:
+            return Path(coursedir.format_path(coursedir.submitted_directory, student,
+                                              assignment_id))
+
+        pattern = str(folder(coursedir.student_id))
+        students = {Path(path).parent.name for path in glob.glob(pattern)
+                    if (assignment_id, Path(path).parent.name) not in _RESULTS}
+        students.add(student_id)
+        graded = grade_modules({s: folder(s) for s in sorted(students)}, assignment_id,
+                               allow_unsafe, log)
+        _RESULTS.update({(assignment_id, s): results for s, results in graded.items()})
     return _RESULTS[key]
 
 

@@ -102,14 +102,76 @@ class Mutant:
     says: str = ""
     diagnosis: str = ""
 
+    @property
+    def packable(self) -> bool:
+        """Whether it may share a submission with other such mutants (``pack``): a
+        realistic bug whose mistake the suite names, not an attack or a correct variant."""
+        return bool(self.diagnosis and self.loses)
+
+
+@dataclass
+class _Submission:
+    """Mutants that share one submission: their names, functions and edited module."""
+
+    members: list[str]
+    functions: set[str]
+    text: str
+
+
+def pack(assignment_id: str, mutants: dict[str, Mutant]) -> list[list[str]]:
+    """The mutants dealt into submissions: packable ones share a submission where their
+    functions (``loses``) are disjoint and their edits all still apply together, so that a
+    grading run makes fewer submissions; every other mutant has one of its own. A shared
+    submission must lose exactly the union of its mutants' functions, and each mutant's
+    mistake is looked for in its own functions' tests (``assert_loses_exactly``)."""
+    assignment = get_assignment(assignment_id)
+    reference = (assignment.solution_dir / f"{assignment.module}.py").read_text()
+    shared: list[_Submission] = []
+    singles = []
+    for name, mutant in mutants.items():
+        if not mutant.packable:
+            singles.append([name])
+            continue
+        for submission in shared:
+            edited = _edited(submission.text, mutant.edits)
+            if edited is not None and not submission.functions & set(mutant.loses):
+                submission.members.append(name)
+                submission.functions |= set(mutant.loses)
+                submission.text = edited
+                break
+        else:
+            edited = _edited(reference, mutant.edits)
+            assert edited is not None, f"mutant {name}: its edits do not apply"
+            shared.append(_Submission([name], set(mutant.loses), edited))
+    return [submission.members for submission in shared] + singles
+
+
+def _edited(text: str, edits: dict[str, str]) -> str | None:
+    """``text`` with ``edits`` made, or None where one of them no longer applies."""
+    for old, new in edits.items():
+        if old not in text:
+            return None
+        text = text.replace(old, new)
+    return text
+
 
 def assert_loses_exactly(results: dict, mutant: Mutant) -> None:
     """The submission lost points in the functions ``mutant.loses`` and nowhere else, its
-    feedback says ``mutant.says`` and names the mistake ``mutant.diagnosis``."""
-    assert set(lost_points(results)) == set(mutant.loses), failures(results)
-    assert any(mutant.says in t["output"] for t in results["tests"]), failures(results)
+    feedback says ``mutant.says`` and names the mistake ``mutant.diagnosis``. Where the
+    mutant shared its submission with others (``pack``), it lost points in all of its own
+    functions and in none beyond the shared ones (``results["packed"]``), and its words
+    and mistake are found in its own functions' tests."""
+    lost = set(lost_points(results))
+    if "packed" in results:
+        assert set(mutant.loses) <= lost <= set(results["packed"]), failures(results)
+        own = [t for t in results["tests"] if function_of(t) in mutant.loses]
+    else:
+        assert lost == set(mutant.loses), failures(results)
+        own = results["tests"]
+    assert any(mutant.says in t["output"] for t in own), failures(results)
     if mutant.diagnosis:
-        assert mutant.diagnosis in diagnoses(results), (diagnoses(results), failures(results))
+        assert mutant.diagnosis in diagnoses(results | {"tests": own}), (
+            diagnoses(results), failures(results))
     assert results["status"] == "graded"
 
 
@@ -155,9 +217,27 @@ def grade_alongside_reference(root: Path, out: Path, assignment_id: str,
     make_submission(root, "plain_loops", assignment_id, source=EXAMPLES_DIR / "submitted"
                     / "alice" / assignment_id / f"{assignment.module}.py")
     copy_release(root, "stubs", assignment_id)
-    for student, mutant in mutants.items():
-        make_submission(root, student, assignment_id, replace=mutant.edits)
-    return grade(root, out, jobs)
+    return grade_mutants(root, out, assignment_id, mutants, jobs)
+
+
+def grade_mutants(root: Path, out: Path, assignment_id: str, mutants: dict[str, Mutant],
+                  jobs: int = 2) -> dict[str, dict]:
+    """Submit the ``mutants`` into ``root`` (several in one submission where ``pack``
+    allows), grade everything there, and return the results by student id, each mutant's
+    being those of its submission (with ``"packed"``: the functions its submission was
+    meant to lose, where it shared one)."""
+    packed = {}
+    for number, members in enumerate(pack(assignment_id, mutants)):
+        student = members[0] if len(members) == 1 else f"packed-{number}"
+        edits = {old: new for name in members for old, new in mutants[name].edits.items()}
+        make_submission(root, student, assignment_id, replace=edits)
+        if len(members) > 1:
+            packed.update({name: (student, {f for m in members for f in mutants[m].loses})
+                           for name in members})
+    results = grade(root, out, jobs)
+    for name, (student, functions) in packed.items():
+        results[name] = results[student] | {"packed": sorted(functions)}
+    return results
 
 
 def diagnoses(results: dict) -> set[str]:

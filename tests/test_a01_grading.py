@@ -22,7 +22,7 @@ from support import (
     diagnoses,
     failed_tests,
     function_of,
-    grade,
+    grade_mutants,
     lost_points,
     lost_tests,
     make_submission,
@@ -249,10 +249,9 @@ def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
     make_submission(root, "exits_at_import", ASSIGNMENT, append="import sys\nsys.exit(0)")
     make_submission(root, "loops_at_import", ASSIGNMENT, append="while True:\n    pass")
     make_submission(root, "kills_grader", ASSIGNMENT, append=KILLS_THE_GRADER)
-    for student, mutant in MUTANTS.items():
-        make_submission(root, student, ASSIGNMENT, replace=mutant.edits)
     started = time.monotonic()
-    return grade(root, tmp_path_factory.mktemp("graded")), time.monotonic() - started
+    return (grade_mutants(root, tmp_path_factory.mktemp("graded"), ASSIGNMENT, MUTANTS),
+            time.monotonic() - started)
 
 
 def test_reference_earns_full_marks(graded):

@@ -394,4 +394,6 @@ def test_grades_csv_is_replaced_in_one_step(tmp_path, monkeypatch, scratch_root)
     [(source, target, text)] = replaced
     assert source.parent == out and target == out / "grades.csv"
     assert text.startswith("student_id,") and "s1,a01_output_size,10.0,10.0,graded" in text
-    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "s1"]
+    # no temporary file left beside the grades and the reports
+    assert sorted(p.name for p in out.iterdir()) == ["grades.csv", "lms_grades.csv",
+                                                     "report.html", "s1"]
