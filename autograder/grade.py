@@ -24,10 +24,10 @@ import contextlib
 import csv
 import ctypes
 import hashlib
+import io
 import json
 import math
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -42,6 +42,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.digests import content_digest
+from autograder.files import write_atomically
 from autograder.grade_one import PARENT_ENV, PROGRESS_FILE
 from autograder.results import STATUSES, ungraded_results
 from autograder.sandbox import ISOLATION_LIMITS, isolation_level, remove_tree, sweep
@@ -436,24 +437,32 @@ def _problem_with(results) -> str | None:
     return None
 
 
-def read_results(path: Path, max_score: float, problem: str | None = None,
-                 printed: bytes = b"") -> dict:
-    """A submission's results, marked ``grader error`` where the job wrote none, wrote
-    something that is not a results file, or did not finish them; then ``problem`` and what
-    the job ``printed`` are added to its log. ``max_score`` is the assignment's (the
-    manifest's), for results the job did not write, and to check those it did."""
+def load_results(path: Path, max_score: float) -> tuple[dict | None, str | None]:
+    """The results in ``path`` and what makes them unusable (None where nothing does):
+    missing, too large, not JSON, not a results file (``_problem_with``), or of another
+    ``max_score`` than the assignment's."""
     try:
         if path.stat().st_size > MAX_RESULTS_BYTES:
             raise ValueError("it is too large")
         results = json.loads(path.read_text())
         unusable = _problem_with(results)
     except FileNotFoundError:
-        results, unusable = None, "the grading job wrote none"
+        return None, "the grading job wrote none"
     except (OSError, ValueError, RecursionError) as error:
-        results, unusable = None, f"it could not be read ({type(error).__name__}: {error})"
+        return None, f"it could not be read ({type(error).__name__}: {error})"
     if unusable is None and abs(float(results["max_score"]) - max_score) > 1e-6:
         unusable = (f"its max_score {results['max_score']:g} is not the assignment's "
                     f"{max_score:g}")
+    return results, unusable
+
+
+def read_results(path: Path, max_score: float, problem: str | None = None,
+                 printed: bytes = b"") -> dict:
+    """A submission's results, marked ``grader error`` where the job wrote none, wrote
+    something that is not a results file, or did not finish them; then ``problem`` and what
+    the job ``printed`` are added to its log. ``max_score`` is the assignment's (the
+    manifest's), for results the job did not write, and to check those it did."""
+    results, unusable = load_results(path, max_score)
     if unusable is not None:
         results = ungraded_results(max_score, "grader error",
                                    f"no usable results.json: {unusable}", finished=False)
@@ -473,19 +482,15 @@ def read_results(path: Path, max_score: float, problem: str | None = None,
 def graded_before(submission: Submission, out: Path) -> dict | None:
     """The results in ``out`` of an earlier grading of ``submission`` that stand: finished,
     not a grader error, of the same files by the same grader; else None."""
-    path = submission.results_path(out)
-    try:
-        if submission.refused or path.stat().st_size > MAX_RESULTS_BYTES:
-            return None
-        results = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError):
+    if submission.refused:
         return None
-    if _problem_with(results) is not None:
+    results, unusable = load_results(submission.results_path(out),
+                                     submission.assignment.max_score)
+    if unusable is not None:
         return None
     extra = results["extra_data"]
     same = (extra.get("content_hash") == submission.digest and extra.get("finished") is True
-            and extra.get("status") != "grader error"
-            and abs(float(results["max_score"]) - submission.assignment.max_score) <= 1e-6)
+            and extra.get("status") != "grader error")
     return results if same else None
 
 
@@ -498,30 +503,22 @@ def refused_results(submission: Submission, path: Path) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(data, indent=2))
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(data, indent=2))
+
+
+def grades_row(student_id: str, assignment_id: str, results: dict) -> dict:
+    """A submission's row of ``grades.csv``, from its results."""
+    return {"student_id": student_id, "assignment": assignment_id, "score": results["score"],
+            "max_score": results["max_score"], "status": results["extra_data"]["status"]}
 
 
 def write_grades(out: Path, rows: list[dict]) -> Path:
     """Write ``out/grades.csv`` atomically: a reader sees the old file or the new one."""
-    target = out / "grades.csv"
-    temporary = out / f".grades.csv.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        with open(descriptor, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    return target
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_atomically(out / "grades.csv", text.getvalue(), durable=True)
 
 
 def grader_errors(rows: list[dict], out: Path) -> list[str]:
@@ -585,10 +582,8 @@ def merge_outputs(shards: list[Path], out: Path) -> list[dict]:
         target = out / student / assignment
         if target.resolve() != results.parent.resolve():
             shutil.copytree(results.parent, target, dirs_exist_ok=True)
-        graded = read_results(target / "results.json", ASSIGNMENTS[assignment].max_score)
-        rows.append({"student_id": student, "assignment": assignment,
-                     "score": graded["score"], "max_score": graded["max_score"],
-                     "status": graded["extra_data"]["status"]})
+        rows.append(grades_row(student, assignment, read_results(
+            target / "results.json", ASSIGNMENTS[assignment].max_score)))
     out.mkdir(parents=True, exist_ok=True)
     write_grades(out, rows)
     return rows
@@ -640,9 +635,7 @@ def grade_class(submissions_root: Path, out: Path, only: list[str] | None = None
                 with contextlib.suppress(FileNotFoundError):
                     stale.unlink()
         results = done | _grade(fresh, out, jobs, running, log, progress)
-        rows = [{"student_id": s.student_id, "assignment": s.assignment.id,
-                 "score": results[s]["score"], "max_score": results[s]["max_score"],
-                 "status": results[s]["extra_data"]["status"]} for s in submissions]
+        rows = [grades_row(s.student_id, s.assignment.id, results[s]) for s in submissions]
         write_grades(out, rows)
         if reports:
             write_class_reports(out, log)
@@ -668,8 +661,10 @@ def _show_progress(graded: list, scratch: Path, total: int, shown: bool) -> None
     ``shown``): submissions done, how many failed to run (did not end as ``graded``: an import
     error, a timeout, a crash) and the time left. Each job adds a line with a submission's
     status to ``PROGRESS_FILE`` in its folder when it is done with it."""
-    with tqdm(total=total, unit="submission", desc="grading", disable=not shown,
-              file=sys.stderr, dynamic_ncols=True) as bar:
+    if not shown:  # nobody watches: the progress files need not be read
+        return
+    with tqdm(total=total, unit="submission", desc="grading", file=sys.stderr,
+              dynamic_ncols=True) as bar:
         finished = False
         while not finished:
             finished = not wait(graded, timeout=PROGRESS_SECONDS).not_done

@@ -24,13 +24,13 @@ import time
 from pathlib import Path
 
 from autograder.feedback import function_feedback
+from autograder.files import write_atomically
 from autograder.grade import GradingRefused, grade_class
 from autograder.results import ungraded_results
 from cnnlab.course import ASSIGNMENTS, get_assignment
+from cnnlab.gradescope_bundle import VISIBILITIES
 
 ROOT_ENV = "CNNLAB_GRADESCOPE_ROOT"
-#: Gradescope's visibility settings.
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 #: The student id the one submission is graded under.
 STUDENT = "submission"
 
@@ -80,11 +80,7 @@ def grade_submission(assignment_id: str, root: Path, visibility: str,
             results = ungraded_results(assignment.max_score, "grader error",
                                        f"grader error, not the student's fault: {refused}")
     results = gradescope_results(results, visibility, time.monotonic() - started)
-    target = root / "results" / "results.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(results, indent=2))
-    os.replace(temporary, target)
+    write_atomically(root / "results" / "results.json", json.dumps(results, indent=2))
     return results
 
 

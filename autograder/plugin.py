@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from autograder.compare import Mismatch
+from autograder.files import write_atomically
 from autograder.results import (
     KINDS,
     SubmissionResult,
@@ -188,10 +189,7 @@ class Scorer:
             results = ungraded_results(self.assignment.max_score, "grader error",
                                        f"grader error, not the student's fault: the hidden "
                                        f"suite does not fit the manifest: {self.broken}")
-        self.results_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.results_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(results, indent=2))
-        temporary.replace(self.results_path)
+        write_atomically(self.results_path, json.dumps(results, indent=2))
 
 
 def case_name(item: pytest.Item) -> str:

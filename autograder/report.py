@@ -19,9 +19,9 @@ OUT`` draws the same pages again after a grading run.
 from __future__ import annotations
 
 import csv
+import functools
 import html
-import json
-import os
+import io
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -29,16 +29,17 @@ from pathlib import Path
 
 from autograder import figures
 from autograder.feedback import (
+    FunctionFeedback,
     failure_lines,
     function_feedback,
     points,
     seed_line,
     status_line,
 )
+from autograder.files import write_atomically
+from autograder.grade import load_results
 from cnnlab.course import ASSIGNMENTS
 
-#: A results.json larger than this is not read for a report.
-MAX_RESULTS_BYTES = 64 * 1024 * 1024
 #: Mistakes listed in the class report, most frequent first.
 TOP_MISTAKES = 15
 #: Statuses that give a submission zero without the grader having judged its functions.
@@ -72,6 +73,11 @@ class Graded:
     status: str
     results: dict | None
 
+    @functools.cached_property
+    def functions(self) -> list[FunctionFeedback]:
+        """Each graded function's feedback (``autograder.feedback``), read once."""
+        return function_feedback(self.results or {})
+
     @property
     def page(self) -> str:
         """Its feedback page, relative to the output folder."""
@@ -84,18 +90,9 @@ def read_class(out: Path) -> list[Graded]:
         rows = list(csv.DictReader(handle))
     return [Graded(row["student_id"], row["assignment"], float(row["score"]),
                    float(row["max_score"]), row["status"],
-                   _read_results(out / row["student_id"] / row["assignment"] / "results.json"))
+                   load_results(out / row["student_id"] / row["assignment"] / "results.json",
+                                float(row["max_score"]))[0])
             for row in rows]
-
-
-def _read_results(path: Path) -> dict | None:
-    try:
-        if path.stat().st_size > MAX_RESULTS_BYTES:
-            return None
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
-    return results if isinstance(results, dict) else None
 
 
 def write_reports(out: Path) -> list[Path]:
@@ -105,19 +102,10 @@ def write_reports(out: Path) -> list[Path]:
     written = []
     for submission in graded:
         if submission.results is not None:
-            written.append(_write(out / submission.page, student_page(submission)))
-    written.append(_write(out / "report.html", class_page(graded)))
+            written.append(write_atomically(out / submission.page, student_page(submission)))
+    written.append(write_atomically(out / "report.html", class_page(graded)))
     written.append(write_lms_grades(out, graded))
     return written
-
-
-def _write(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (a reader sees the old page or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
-    return path
 
 
 def write_lms_grades(out: Path, graded: list[Graded]) -> Path:
@@ -132,12 +120,9 @@ def write_lms_grades(out: Path, graded: list[Graded]) -> Path:
     rows += [[student, *(points(by[a]) if a in by else "" for a in assignments),
               points(sum(by.values())), points(sum(maxima[a] for a in assignments))]
              for student, by in sorted(scores.items())]
-    path = out / "lms_grades.csv"
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(rows)
-    os.replace(temporary, path)
-    return path
+    text = io.StringIO(newline="")
+    csv.writer(text).writerows(rows)
+    return write_atomically(out / "lms_grades.csv", text.getvalue())
 
 
 # -- HTML -----------------------------------------------------------------------------------
@@ -175,7 +160,7 @@ def student_page(submission: Graded) -> str:
             parts.append(f"<p>{_e(sentence)}</p>")
     if not results.get("tests"):
         parts.append(f"<p>{_e(results.get('output', 'No results were written.'))}</p>")
-    for feedback in function_feedback(results):
+    for feedback in submission.functions:
         mark = "full" if feedback.score >= feedback.max_score - 1e-9 else "lost"
         parts.append(f"<h2 class=\"{mark}\">{_e(feedback.headline)}</h2>")
         for words, count in feedback.mistakes.items():
@@ -245,7 +230,7 @@ def _frequent_mistakes(graded: list[Graded]) -> list[str]:
     students: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     words: dict[tuple[str, str, str], str] = {}
     for submission in graded:
-        for feedback in function_feedback(submission.results or {}):
+        for feedback in submission.functions:
             for failure in feedback.failures:
                 if failure.diagnosis:
                     key = (submission.assignment, feedback.function, failure.diagnosis)
@@ -303,7 +288,7 @@ def _pass_rates(submissions: list[Graded]) -> tuple[dict[str, tuple[int, int]],
     tests: dict[str, list[int]] = {}
     for submission in submissions:
         results = submission.results or {}
-        for feedback in function_feedback(results):
+        for feedback in submission.functions:
             tally = functions.setdefault(feedback.function, [0, 0])
             tally[0] += feedback.score >= feedback.max_score - 1e-9
             tally[1] += 1

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cnnlab import datasets_cli
 from cnnlab.course import ASSIGNMENTS, ASSIGNMENTS_DIR, SOLUTIONS_DIR
+from cnnlab.gradescope_bundle import VISIBILITIES
 
 
 def release(args: argparse.Namespace) -> int:
@@ -81,7 +82,6 @@ def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | N
         GradingInterrupted,
         GradingRefused,
         grade_class,
-        grader_errors,
         signal_name,
     )
 
@@ -100,6 +100,13 @@ def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | N
     print(f"grades: {out / 'grades.csv'}; class report: {out / 'report.html'}; "
           f"feedback per submission: {out}/<student>/<assignment>/feedback.html "
           "(and results.json)")
+    return _exit_code(command, rows, out)
+
+
+def _exit_code(command: str, rows: list[dict], out: Path) -> int:
+    """1 where a submission ended as ``grader error`` (a line on stderr for each), else 0."""
+    from autograder.grade import grader_errors
+
     errors = grader_errors(rows, out)
     for line in errors:
         print(f"cnnlab {command}: {line}", file=sys.stderr)
@@ -108,7 +115,7 @@ def _grade_class(command: str, submissions: Path, out: Path, only: list[str] | N
 
 def merge(args: argparse.Namespace) -> int:
     """``cnnlab grade merge``: join shards' output folders into one, with its reports."""
-    from autograder.grade import grader_errors, merge_outputs, write_class_reports
+    from autograder.grade import merge_outputs, write_class_reports
 
     missing = [str(shard) for shard in args.shards if not (shard / "grades.csv").is_file()]
     if missing:
@@ -120,10 +127,7 @@ def merge(args: argparse.Namespace) -> int:
     write_class_reports(args.out, print)
     print(f"merged {len(args.shards)} shards: {len(rows)} submissions in "
           f"{args.out / 'grades.csv'}; class report: {args.out / 'report.html'}")
-    errors = grader_errors(rows, args.out)
-    for line in errors:
-        print(f"cnnlab grade merge: {line}", file=sys.stderr)
-    return 1 if errors else 0
+    return _exit_code("grade merge", rows, args.out)
 
 
 def shard(text: str) -> tuple[int, int]:
@@ -235,8 +239,7 @@ def parser() -> argparse.ArgumentParser:
     gradescope_command.add_argument("--out", type=Path, default=Path("."),
                                     help="folder for the zip (default: the current one)")
     gradescope_command.add_argument("--visibility", default="after_published",
-                                    choices=("hidden", "after_due_date", "after_published",
-                                             "visible"),
+                                    choices=VISIBILITIES,
                                     help="when students see the hidden tests' results "
                                          "(default: after_published)")
     gradescope_command.add_argument("--unsafe-no-isolation", action="store_true",

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from cnnlab.course import AUTOGRADER_DIR, REPO_ROOT, get_assignment
 
+#: Gradescope's settings of when a student sees a test's result.
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 #: The packages the grader imports, installed at the versions found here.
 PACKAGES = ("numpy", "pytest", "tqdm", "scikit-learn")
 #: PyTorch's own index of CPU builds.

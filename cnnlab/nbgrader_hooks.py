@@ -121,19 +121,12 @@ def grade_modules(submissions: dict[str, Path], assignment_id: str,
                 for student_id in submissions}
 
 
-def _function_of(test: dict) -> str:
-    """The function a results.json test checks: its name up to the first ``": "``."""
-    return test["name"].split(": ", 1)[0]
-
-
 def function_scores(results: dict, assignment: Assignment) -> dict[str, float]:
     """Points earned per graded function (every function of the manifest, 0 where the
     results have none of its tests)."""
-    scores = dict.fromkeys(assignment.points, 0.0)
-    for test in results.get("tests", []):
-        if _function_of(test) in scores:
-            scores[_function_of(test)] += float(test["score"])
-    return {f: round(min(s, assignment.points[f]), 6) for f, s in scores.items()}
+    earned = {f.function: f.score for f in feedback.function_feedback(results)}
+    return {function: round(min(earned.get(function, 0.0), points), 6)
+            for function, points in assignment.points.items()}
 
 
 def function_feedback(results: dict, function: str, score: float, points: float) -> str:
