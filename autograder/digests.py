@@ -17,6 +17,8 @@ from cnnlab.course import AUTOGRADER_DIR, REPO_ROOT, Assignment, get_assignment
 
 #: Bytes read at a time.
 CHUNK = 1024 * 1024
+#: What the grader's own files are called (Python, the suites' data, pytest's settings).
+SOURCE_SUFFIXES = (".py", ".json", ".ini")
 #: Files of the grader itself that every grade depends on.
 ENGINE = (AUTOGRADER_DIR, AUTOGRADER_DIR / "drivers", REPO_ROOT / "cnnlab" / "course.py",
           REPO_ROOT / "cnnlab" / "backbones.py")
@@ -33,12 +35,12 @@ def _add_file(digest, path: Path, name: str, follow: bool = False) -> None:
     digest.update(b"\0")
 
 
-def _source_files(place: Path) -> list[Path]:
-    """``place`` itself, or the Python and data files directly in the folder ``place``."""
+def source_files(place: Path) -> list[Path]:
+    """``place`` itself, or the grader's Python and data files directly in the folder
+    ``place`` (``SOURCE_SUFFIXES``)."""
     if place.is_file():
         return [place]
-    return sorted(p for p in place.iterdir()
-                  if p.is_file() and p.suffix in (".py", ".json", ".ini"))
+    return sorted(p for p in place.iterdir() if p.is_file() and p.suffix in SOURCE_SUFFIXES)
 
 
 @functools.cache
@@ -47,7 +49,7 @@ def grader_digest(assignment_id: str) -> str:
     assignment = get_assignment(assignment_id)
     digest = hashlib.sha256()
     for place in (*ENGINE, assignment.suite_dir, assignment.solution_dir):
-        for path in _source_files(place):
+        for path in source_files(place):
             _add_file(digest, path, str(path.relative_to(REPO_ROOT)), follow=True)
     return digest.hexdigest()
 

@@ -122,17 +122,26 @@ class DemoOutOfDate(Exception):
     """An edit of the demo class no longer applies to its reference module."""
 
 
+def apply_edits(text: str, edits: dict[str, str]) -> str:
+    """``text`` with each ``{old: new}`` edit made, in order; ``LookupError(old)`` where an
+    ``old`` does not occur (an edit written for another version of the text)."""
+    for old, new in edits.items():
+        if old not in text:
+            raise LookupError(old)
+        text = text.replace(old, new)
+    return text
+
+
 def submission_text(student: str, assignment_id: str, work: Work) -> str:
     """The module ``student`` hands in for ``assignment_id``."""
     assignment = ASSIGNMENTS[assignment_id]
     folder = assignment.release_dir if work.stubs else assignment.solution_dir
-    text = (folder / f"{assignment.module}.py").read_text()
-    for old, new in work.edits.items():
-        if old not in text:
-            raise DemoOutOfDate(f"the demo's edit for {student}/{assignment_id} no longer "
-                                f"applies: {old!r} is not in {assignment.module}.py")
-        text = text.replace(old, new)
-    return text
+    try:
+        return apply_edits((folder / f"{assignment.module}.py").read_text(), work.edits)
+    except LookupError as missing:
+        raise DemoOutOfDate(f"the demo's edit for {student}/{assignment_id} no longer "
+                            f"applies: {missing.args[0]!r} is not in {assignment.module}.py"
+                            ) from None
 
 
 def build_class(target: Path) -> Path:

@@ -30,8 +30,6 @@ VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 PACKAGES = ("numpy", "pytest", "tqdm", "scikit-learn")
 #: PyTorch's own index of CPU builds.
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
-#: Files of the engine and the package that the bundle carries (by suffix).
-SOURCE_SUFFIXES = (".py", ".json", ".ini")
 
 SETUP = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image.
@@ -62,14 +60,15 @@ def version(package: str) -> str:
 
 def bundle_files(assignment_id: str) -> dict[str, Path]:
     """What the bundle carries of the repository: ``{path in the zip: file here}``."""
+    from autograder.digests import source_files  # the grader's: only when a bundle is made
+
     assignment = get_assignment(assignment_id)
     places = [AUTOGRADER_DIR, AUTOGRADER_DIR / "drivers", AUTOGRADER_DIR / "suites",
               assignment.suite_dir, REPO_ROOT / "cnnlab"]
     files = {}
     for place in places:
-        for path in sorted(place.iterdir()):
-            if path.is_file() and path.suffix in SOURCE_SUFFIXES:
-                files[str(path.relative_to(REPO_ROOT))] = path
+        for path in source_files(place):
+            files[str(path.relative_to(REPO_ROOT))] = path
     module = f"{assignment.module}.py"
     files[str((assignment.solution_dir / module).relative_to(REPO_ROOT))] = \
         assignment.solution_dir / module

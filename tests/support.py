@@ -15,6 +15,7 @@ from autograder.grade import grade_class
 from autograder.sandbox import ISOLATION_ROOT, ISOLATION_USERNS, available_level
 from autograder.student import StudentModule
 from cnnlab.course import EXAMPLES_DIR, Assignment, get_assignment
+from cnnlab.demo import apply_edits
 
 #: The isolation levels with a box, by the name ``CNNLAB_ISOLATION`` takes, and those this
 #: machine allows (the strongest it allows, and every weaker one).
@@ -60,10 +61,11 @@ def make_submission(root: Path, student: str, assignment_id: str, *,
     folder = root / student / assignment_id
     folder.mkdir(parents=True, exist_ok=True)
     module = source or assignment.solution_dir / f"{assignment.module}.py"
-    text = module.read_text()
-    for old, new in (replace or {}).items():
-        assert old in text, f"mutant for {student}: {old!r} not found in {module.name}"
-        text = text.replace(old, new)
+    try:
+        text = apply_edits(module.read_text(), replace or {})
+    except LookupError as missing:
+        raise AssertionError(f"mutant for {student}: {missing.args[0]!r} not found in "
+                             f"{module.name}") from None
     (folder / f"{assignment.module}.py").write_text(f"{text}\n{append}\n")
     for relative, content in (files or {}).items():
         (folder / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -148,11 +150,10 @@ def pack(assignment_id: str, mutants: dict[str, Mutant]) -> list[list[str]]:
 
 def _edited(text: str, edits: dict[str, str]) -> str | None:
     """``text`` with ``edits`` made, or None where one of them no longer applies."""
-    for old, new in edits.items():
-        if old not in text:
-            return None
-        text = text.replace(old, new)
-    return text
+    try:
+        return apply_edits(text, edits)
+    except LookupError:
+        return None
 
 
 def assert_loses_exactly(results: dict, mutant: Mutant) -> None:
