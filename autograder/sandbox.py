@@ -724,8 +724,8 @@ class SandboxedWorker:
     def _wait(self, fd: int, deadline: float, cpu_start, cpu_limit,
               writing: bool = False) -> None:
         """Wait until ``fd`` is ready, draining the student's output meanwhile. The CPU time
-        is read (from the cgroup: a file read, not free) only while the worker keeps the
-        grader waiting, every ``CPU_CHECK_SECONDS`` at most."""
+        is read (from the cgroup: a file read, not free) only when the wait wakes without
+        the worker being ready: after ``CPU_CHECK_SECONDS`` of quiet, or for its output."""
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -73,6 +73,10 @@ def spin():
     while True:
         pass
 
+def print_forever():
+    while True:
+        print("x" * 1000)
+
 def sleep_forever():
     time.sleep(10_000)
 
@@ -429,6 +433,15 @@ def test_endless_loop_times_out_and_the_worker_comes_back(student):
     assert time.monotonic() - started < 12
     assert student.double(2) == 4
     assert student.status == "timeout"
+
+
+def test_printing_without_end_times_out_as_an_endless_loop_does(student):
+    "the grader wakes for each burst of output: the call's time limit holds all the same"
+    started = time.monotonic()
+    with pytest.raises(StudentError, match="did not return within 3 s"):
+        student.print_forever()
+    assert time.monotonic() - started < 12
+    assert student.double(2) == 4
 
 
 def test_sleeping_forever_times_out_on_the_wall_clock(student):
