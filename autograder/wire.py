@@ -62,6 +62,7 @@ ALLOWED_DTYPES = frozenset(
 ALIGNMENT = 8  # bytes; every buffer starts at a multiple of this from the start of the buffers
 MAX_DIMS = 32  # dimensions of an array (numpy 1.x's own limit)
 MAX_INT_DIGITS = 4300  # decimal digits of an int (Python's default int-to-str limit)
+_INT_BOUND = 10**MAX_INT_DIGITS  # every int sent is strictly between -_INT_BOUND and this
 REPR_CHARS = 200  # characters of an Unsupported value's repr
 NAME_CHARS = 100  # characters of an Unsupported value's type name
 _MAX_PART_BYTES = 2**32 - 1  # the most bytes a header can announce for one part
@@ -204,8 +205,7 @@ def _scalar(value: np.generic) -> dict:
 
 
 def _int(number: int):
-    bound = 10**MAX_INT_DIGITS
-    if -bound < number < bound:
+    if -_INT_BOUND < number < _INT_BOUND:
         return number
     return _unsupported(number, f"<an int of {number.bit_length()} bits, over "
                                 f"{MAX_INT_DIGITS} digits>")
