@@ -189,7 +189,10 @@ class Scorer:
             results = ungraded_results(self.assignment.max_score, "grader error",
                                        f"grader error, not the student's fault: the hidden "
                                        f"suite does not fit the manifest: {self.broken}")
-        write_atomically(self.results_path, json.dumps(results, indent=2))
+        # Indented for a reader once the tests are done; compact (and four times faster to
+        # write) while they run.
+        indent = 2 if self.result.finished or self.broken is not None else None
+        write_atomically(self.results_path, json.dumps(results, indent=indent))
 
 
 def case_name(item: pytest.Item) -> str:
