@@ -14,7 +14,10 @@ import re
 
 import numpy as np
 
-from autograder.student import StudentRaised
+from autograder.student import StudentRaised, student_failure
+
+#: This module's frames are left out of a student's failure in grading.log.
+__tracebackhide__ = student_failure
 
 
 class Mismatch(AssertionError):

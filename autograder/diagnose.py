@@ -21,6 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.compare import Mismatch, assert_matches
+from autograder.student import student_failure
+
+#: This module's frames are left out of a student's failure in grading.log.
+__tracebackhide__ = student_failure
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,11 @@ import pytest
 
 from autograder.compare import assert_matches, assert_raises, describe
 from autograder.diagnose import explained, mistakes_of, recognise, whole
-from autograder.student import StudentError
+from autograder.student import StudentError, student_failure
 from cnnlab.course import FLOAT64
+
+#: This module's frames are left out of a student's failure in grading.log.
+__tracebackhide__ = student_failure
 
 #: What a ``ValueError`` may call a window too large for the padded input (the contract's
 #: list); suites add the arguments' own names (``w``, ``padding``).

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder import wire
 from autograder.results import STATUSES
@@ -25,6 +26,9 @@ from autograder.sandbox import (
     WorkerTimeout,
 )
 from cnnlab.course import FORBIDDEN_ARRAY_LIBRARIES, Assignment
+
+if TYPE_CHECKING:
+    import pytest
 
 #: The most of any one text from the worker that reaches the feedback (characters).
 FEEDBACK_CHARS = 2000
@@ -42,6 +46,18 @@ class StudentError(Exception):
         super().__init__(feedback)
         self.feedback = feedback
         self.outcome = outcome
+
+
+def student_failure(excinfo: pytest.ExceptionInfo) -> bool:
+    """Whether a failed test is the student's failure (their code failed, or its answer was
+    wrong), rather than the grader's error. As a module's ``__tracebackhide__``, it keeps
+    that module's frames out of a student's failure in ``grading.log``: the test's own lines
+    say where it failed, and pytest reads each frame's file again for every failed test
+    (70 ms a failure, most of a broken submission's grading). A grader error shows them."""
+    return excinfo.errisinstance((StudentError, AssertionError))
+
+
+__tracebackhide__ = student_failure
 
 
 class StudentRaised(StudentError):
