@@ -30,7 +30,7 @@ from autograder.results import (
 )
 from autograder.sandbox import isolation_level
 from autograder.similarity import fingerprint, read_source
-from autograder.student import StudentError, StudentModule, clip
+from autograder.student import GraderError, StudentError, StudentModule, clip
 from cnnlab.course import get_assignment
 
 #: The most feedback one test gets (characters): whatever the student's code returned or
@@ -129,13 +129,33 @@ class Scorer:
         if report.passed:
             test.outcome, test.message = "passed", "passed"
         else:
-            test.outcome, test.message = self.outcome(call.excinfo)
             error = call.excinfo.value if call.excinfo else None
+            test.outcome, test.message = self.outcome(error)
             if isinstance(error, Mismatch):
                 test.diagnosis = error.mistake.key if error.mistake else None
                 if error.actual is not None:
                     test.maps = difference_map(error.actual, error.expected)
         self.write()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """Import the student's module before the tests run. A module that cannot be
+        imported fails every test the same way: each test is recorded so at once, and none
+        is run (pytest takes 10 ms to report each failure, most of such a grading)."""
+        if session.config.option.collectonly or session.testsfailed or self.broken:
+            return None
+        try:
+            self.student.start()
+        except StudentError as error:
+            outcome, message = self.outcome(error)
+            for test in self.result.tests.values():
+                test.outcome, test.message = outcome, message
+            session.config.get_terminal_writer().line(
+                f"{len(self.result.tests)} tests not run, each failing with: {message}")
+            return True
+        except GraderError:
+            pass  # each test says so
+        return None
 
     def pytest_sessionfinish(self) -> None:
         if self._student is not None:
@@ -162,9 +182,8 @@ class Scorer:
 
     # -- results ----------------------------------------------------------------------
 
-    def outcome(self, excinfo: pytest.ExceptionInfo | None) -> tuple[str, str]:
+    def outcome(self, error: BaseException | None) -> tuple[str, str]:
         """What a failed test's exception says: its outcome and its feedback."""
-        error = None if excinfo is None else excinfo.value
         replay = f" (seed {self.result.seed})"
         if isinstance(error, StudentError):
             return error.outcome, clip(error.feedback, FEEDBACK_CHARS) + replay

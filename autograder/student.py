@@ -123,6 +123,14 @@ class StudentModule:
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
 
+    def start(self) -> None:
+        """Start the worker and import the module now, rather than at the first call.
+        Raises ``StudentError`` where the module cannot be imported (every call raises it
+        then), ``GraderError`` where the sandbox fails."""
+        if self.import_failure is not None:
+            raise StudentError(*self.import_failure)
+        self._ensure_worker()
+
     def call(self, function: str, *args, **kwargs):
         """Call ``function`` of the student's module in the sandbox and return its result.
 
