@@ -31,6 +31,7 @@ from cnnlab.demo import STUDENTS, Work, submission_text
 
 SEED = "20261127"
 KINDS = ("reference", "other style", "buggy", "broken", "slow")
+FUTURE = "from __future__ import annotations\n"
 
 
 def buggy_work(assignment_id: str) -> list[Work]:
@@ -51,8 +52,8 @@ def module_text(kind: str, assignment_id: str, number: int) -> str:
         return submission_text("bench", assignment_id, bugs[number % len(bugs)])
     if kind == "broken":
         return reference + "\ndef broken(:\n"
-    if kind == "slow":
-        return "import time\ntime.sleep(1)\n" + reference
+    if kind == "slow":  # after the module's docstring and __future__ import, which lead
+        return reference.replace(FUTURE, FUTURE + "import time\n\ntime.sleep(1)\n", 1)
     return reference
 
 
