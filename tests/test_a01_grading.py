@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 from support import (
@@ -229,8 +230,9 @@ MUTANTS = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
-    """Results by student id from one grading run, and that run's wall time (s)."""
+def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float, Path]:
+    """Results by student id from one grading run, that run's wall time (s) and its
+    output folder."""
     os.environ["CNNLAB_SEED"] = "20261123"  # the same cases for every submission
     request.addfinalizer(lambda: os.environ.pop("CNNLAB_SEED"))
     root = tmp_path_factory.mktemp("submitted")
@@ -249,9 +251,9 @@ def graded(tmp_path_factory, request) -> tuple[dict[str, dict], float]:
     make_submission(root, "exits_at_import", ASSIGNMENT, append="import sys\nsys.exit(0)")
     make_submission(root, "loops_at_import", ASSIGNMENT, append="while True:\n    pass")
     make_submission(root, "kills_grader", ASSIGNMENT, append=KILLS_THE_GRADER)
+    out = tmp_path_factory.mktemp("graded")
     started = time.monotonic()
-    return (grade_mutants(root, tmp_path_factory.mktemp("graded"), ASSIGNMENT, MUTANTS),
-            time.monotonic() - started)
+    return grade_mutants(root, out, ASSIGNMENT, MUTANTS), time.monotonic() - started, out
 
 
 def test_reference_earns_full_marks(graded):
@@ -295,7 +297,7 @@ def test_ignored_dilation_fails_only_dilation_tests(graded):
 
 
 def test_fake_numpy_and_conftest_change_nothing(graded):
-    results, _ = graded
+    results = graded[0]
     assert lost_tests(results["fake_numpy_and_conftest"]) == lost_tests(results["rounds"])
 
 
@@ -322,7 +324,24 @@ def test_the_worker_cannot_kill_the_grader(graded):
     assert "PermissionError" in results["tests"][0]["output"]
 
 
+def test_grading_log_shows_where_in_the_test_a_submission_failed(graded):
+    """A wrong answer's traceback is the test's own lines and the message, without the
+    grader's frames (pytest would read each one's file again for every failure)."""
+    log = (graded[2] / "rounds" / ASSIGNMENT / "grading.log").read_text()
+    assert "test_against_pytorch" in log and "check_cases(" in log
+    assert "expected" in log and "got" in log
+    assert "autograder/harness.py" not in log and "autograder/student.py" not in log
+
+
+def test_a_module_that_cannot_be_imported_runs_no_test(graded):
+    log = (graded[2] / "exits_at_import" / ASSIGNMENT / "grading.log").read_text()
+    tests = len(graded[0]["exits_at_import"]["tests"])
+    assert f"{tests} tests not run, each failing with: output_size.py could not be " \
+           "imported: SystemExit" in log
+    assert "FAILURES" not in log and " passed" not in log
+
+
 def test_grading_time_is_bounded(graded):
-    results, seconds = graded
+    results, seconds, _ = graded
     assert seconds < len(results) * 15, f"{len(results)} submissions took {seconds:.0f} s"
     assert lost_points(results["reference"]) == {}

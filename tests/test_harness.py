@@ -8,7 +8,7 @@ import pytest
 
 from autograder.compare import assert_same, names_any
 from autograder.harness import Case, OraclesDisagree, check_cases, check_raises
-from autograder.student import StudentRaised
+from autograder.student import StudentError, StudentRaised, student_failure
 from cnnlab.course import get_assignment
 
 
@@ -164,3 +164,17 @@ def test_an_int_answer_must_be_an_int():
         assert_same(7.0, 7, case="size")
     with pytest.raises(AssertionError, match="differs at position 1"):
         assert_same((2, 4), (2, 3), case="shape")
+
+
+@pytest.mark.parametrize("error, students", [
+    (StudentError("the module could not be imported"), True),
+    (AssertionError("values differ"), True),
+    (TypeError("a bug in the grader"), False),
+])
+def test_the_graders_frames_are_left_out_of_a_students_failure_only(error, students):
+    """``student_failure`` is the ``__tracebackhide__`` of the grader's modules."""
+    try:
+        raise error
+    except Exception:
+        info = pytest.ExceptionInfo.from_current()
+    assert student_failure(info) is students
