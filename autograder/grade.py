@@ -1,12 +1,13 @@
 """Grade a class: every ``<student>/<assignment>/`` folder under SUBMISSIONS.
 
-Submissions are dealt into batches of one assignment, each graded by a trusted child
-process (``autograder.grade_one``), up to ``jobs`` at a time. Each job leads its own process
-group; a job that overruns its submissions' time budgets is killed with everything it
-started. The ``results.json`` it wrote stand, a submission it did not finish is marked
-``grader error`` and the tests it did not reach score zero. The max score of each assignment
-is the manifest's (``cnnlab.course``), whatever happened to a job. The class's
-``grades.csv`` is written at the end (atomically), one row per student and assignment.
+Submissions are dealt into batches, each graded by a trusted child process
+(``autograder.grade_one``), up to ``jobs`` at a time; a batch may hold several
+assignments. Each job leads its own process group; a job that overruns its submissions'
+time budgets is killed with everything it started. The ``results.json`` it wrote stand, a
+submission it did not finish is marked ``grader error`` and the tests it did not reach
+score zero. The max score of each assignment is the manifest's (``cnnlab.course``),
+whatever happened to a job. The class's ``grades.csv`` is written at the end
+(atomically), one row per student and assignment.
 
 Student folders with names that cannot be student ids are skipped with a warning; a student
 or assignment folder that is a symbolic link (or resolves outside SUBMISSIONS) is never
@@ -181,14 +182,14 @@ def find_submissions(root: Path, only: list[str] | None = None) -> tuple[list[Su
 
 
 def batches(submissions: list[Submission], jobs: int) -> list[list[Submission]]:
-    """Deal the submissions of each assignment into batches for grading jobs: at least
-    ``jobs`` batches where there are enough submissions, at most ``BATCH_SIZE`` in each."""
-    dealt = []
-    for assignment in dict.fromkeys(s.assignment for s in submissions):
-        group = [s for s in submissions if s.assignment == assignment]
-        count = max(min(jobs, len(group)), math.ceil(len(group) / BATCH_SIZE))
-        dealt += [group[start::count] for start in range(count)]
-    return dealt
+    """Deal the submissions into batches for grading jobs: at least ``jobs`` batches where
+    there are enough submissions, at most ``BATCH_SIZE`` in each. Dealt in turn, so that
+    each batch gets its share of every assignment (a job starts Python, pytest and
+    PyTorch once for all its submissions, whatever their assignments)."""
+    if not submissions:
+        return []
+    count = max(min(jobs, len(submissions)), math.ceil(len(submissions) / BATCH_SIZE))
+    return [submissions[start::count] for start in range(count)]
 
 
 # -- the run's processes ------------------------------------------------------------------
@@ -358,11 +359,11 @@ def _stop_on_signals(jobs: Jobs):
 
 
 def job_command(batch: list[Submission], out: Path, scratch: Path) -> list[str]:
-    """The command line of the grading job for ``batch`` (one assignment)."""
-    command = [sys.executable, "-m", "autograder.grade_one",
-               "--assignment", batch[0].assignment.id, "--scratch", str(scratch)]
+    """The command line of the grading job for ``batch``."""
+    command = [sys.executable, "-m", "autograder.grade_one", "--scratch", str(scratch)]
     for submission in batch:
-        command += ["--submission", str(submission.folder.resolve()),
+        command += ["--assignment", submission.assignment.id,
+                    "--submission", str(submission.folder.resolve()),
                     "--results", str(submission.results_path(out).resolve()),
                     "--content-hash", submission.digest or ""]
     return command
@@ -371,8 +372,8 @@ def job_command(batch: list[Submission], out: Path, scratch: Path) -> list[str]:
 def job_limit(batch: list[Submission]) -> float:
     """Seconds the grading job for ``batch`` may run: each submission's own time limit
     (student code) and the suite's time for it (references, oracles), plus the start-up."""
-    per_submission = batch[0].assignment.limits.submission_seconds + SUITE_SECONDS
-    return len(batch) * per_submission + JOB_MARGIN_SECONDS
+    return sum(s.assignment.limits.submission_seconds + SUITE_SECONDS
+               for s in batch) + JOB_MARGIN_SECONDS
 
 
 def _interrupted(signum: int) -> str:
@@ -392,7 +393,7 @@ def _tail(path: Path) -> bytes:
 
 def grade_batch(batch: list[Submission], out: Path, scratch: Path,
                 jobs: Jobs) -> tuple[str | None, bytes]:
-    """Run one grading job over ``batch`` (one assignment) in the folder ``scratch``; return
+    """Run one grading job over ``batch`` in the folder ``scratch``; return
     what went wrong with the job (None if nothing) and the end of what it printed."""
     scratch.mkdir(parents=True, exist_ok=True)
     log = scratch.with_name(f"{scratch.name}.log")

@@ -1,4 +1,4 @@
-"""Grade submissions of one assignment: run its hidden suite on each, write ``results.json``.
+"""Grade submissions: run each one's hidden suite on it, and write its ``results.json``.
 
 Run by ``autograder.grade`` as a trusted child process per batch of submissions, so that
 batches run side by side, Python and PyTorch start once per batch, and a batch that goes
@@ -7,7 +7,9 @@ wrong can be killed without losing the others::
     python -m autograder.grade_one --assignment a01_output_size \\
         --submission submitted/alice/a01_output_size \\
         --results graded/alice/a01_output_size/results.json \\
-        [--content-hash DIGEST] [--submission ... --results ... --content-hash ...]
+        [--content-hash DIGEST] [--assignment ... --submission ... --results ... ...]
+
+One ``--assignment`` applies to every submission; several give each submission its own.
 
 Each submission's pytest output goes to ``grading.log`` beside its ``results.json``.
 Exits 0 when every suite ran, whatever the scores. ``--scratch DIR`` names the job's working
@@ -121,7 +123,8 @@ def main(argv: list[str]) -> int:
         if os.getppid() != int(parent):  # it died before we could ask to follow it
             return 1
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--assignment", required=True)
+    parser.add_argument("--assignment", action="append", required=True,
+                        help="the assignment of every submission, or of each in turn")
     # Paths are made absolute before the job moves to its scratch folder.
     parser.add_argument("--submission", action="append", default=[], type=os.path.abspath)
     parser.add_argument("--results", action="append", default=[], type=os.path.abspath)
@@ -140,12 +143,16 @@ def main(argv: list[str]) -> int:
     hashes = args.content_hash or [""] * len(args.submission)
     if len(hashes) != len(args.submission):
         parser.error("give one --content-hash for each --submission, or none")
+    assignments = args.assignment * len(args.submission) if len(args.assignment) == 1 \
+        else args.assignment
+    if len(assignments) != len(args.submission):
+        parser.error("give one --assignment, or one for each --submission")
     failed = 0
     # Nothing a suite's tools write lands in the course folder.
     with working_folder(args.scratch):
-        for submission, results, digest in zip(args.submission, args.results, hashes,
-                                               strict=True):
-            arguments = pytest_arguments(args.assignment, [
+        for assignment, submission, results, digest in zip(
+                assignments, args.submission, args.results, hashes, strict=True):
+            arguments = pytest_arguments(assignment, [
                 *rest, "--submission", submission, "--results", results,
                 "--content-hash", digest])
             code = run_logged(arguments, Path(results).with_name("grading.log"))

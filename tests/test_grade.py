@@ -15,15 +15,23 @@ def _class(size: int, assignment_id: str) -> list[Submission]:
     return [Submission(f"s{i:03d}", assignment, Path(f"s{i:03d}")) for i in range(size)]
 
 
-def test_batches_hold_one_assignment_keep_every_job_busy_and_stay_small():
+def test_batches_share_out_every_submission_keep_every_job_busy_and_stay_small():
     a01, a02 = _class(3 * BATCH_SIZE + 1, "a01_output_size"), _class(1, "a02_convolution")
     dealt = batches(a01 + a02, jobs=2)
-    assert sorted(s.student_id for batch in dealt for s in batch if s in a01) == \
-        [s.student_id for s in a01]
-    assert all(len({s.assignment for s in batch}) == 1 for batch in dealt)
+    everyone = [s for batch in dealt for s in batch]
+    assert sorted(everyone, key=id) == sorted(a01 + a02, key=id)
     assert all(len(batch) <= BATCH_SIZE for batch in dealt)
-    assert len(dealt) == 4 + 1  # 25 a01 submissions need 4 batches; a02 has one
+    assert len(dealt) == 4  # 26 submissions need 4 batches, whatever their assignments
     assert len(batches(_class(4, "a01_output_size"), jobs=2)) == 2
+    assert batches([], jobs=2) == []
+
+
+def test_one_students_assignments_are_shared_between_the_jobs():
+    """One student's three assignments with two jobs: two batches, not three jobs."""
+    student = [Submission("s000", get_assignment(a), Path(a)) for a in
+               ("a01_output_size", "a02_convolution", "a03_pooling")]
+    dealt = batches(student, jobs=2)
+    assert [len(batch) for batch in dealt] == [2, 1]
 
 
 def test_a_job_that_wrote_nothing_is_a_grader_error(tmp_path):

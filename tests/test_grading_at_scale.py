@@ -21,15 +21,19 @@ from autograder.grade import grade_class, in_shard, merge_outputs
 
 pytestmark = pytest.mark.slow
 
-A01 = "a01_output_size"
+A01, A03 = "a01_output_size", "a03_pooling"
 #: A fixed seed: the same inputs for every run, so that the runs can be compared.
 SEED = "20261127"
-#: Submissions whose scores depend on the drawn inputs, and some that do not.
+#: Submissions whose scores depend on the drawn inputs, and some that do not; two
+#: assignments, so that a job grades both.
 CLASS = {
-    "ada": {},
-    "ben": {"    return (padded - window) // stride + 1":
-            "    return round((padded - window) / stride) + 1"},
-    "dee": {"weights + (out_channels if bias else 0)": "weights"},
+    ("ada", A01): {},
+    ("ada", A03): {},
+    ("ben", A01): {"    return (padded - window) // stride + 1":
+                   "    return round((padded - window) / stride) + 1"},
+    ("ben", A03): {"    stride = kernel if stride is None else":
+                   "    stride = (1, 1) if stride is None else"},
+    ("dee", A01): {"weights + (out_channels if bias else 0)": "weights"},
 }
 
 
@@ -47,8 +51,8 @@ def fixed_seed():
 @pytest.fixture(scope="module")
 def submitted(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("submitted")
-    for student, edits in CLASS.items():
-        make_submission(root, student, A01, replace=edits)
+    for (student, assignment_id), edits in CLASS.items():
+        make_submission(root, student, assignment_id, replace=edits)
     return root
 
 
@@ -100,13 +104,13 @@ def test_a_rerun_grades_only_what_changed_unless_forced(submitted, one_job, tmp_
     out = tmp_path / "out"
     shutil.copytree(one_job, out)
     before = {p: p.read_bytes() for p in out.glob("*/*/results.json")}
-    assert "kept the results of 3 submissions" in " ".join(grade(submitted, out, jobs=2))
+    assert "kept the results of 5 submissions" in " ".join(grade(submitted, out, jobs=2))
     assert {p: p.read_bytes() for p in out.glob("*/*/results.json")} == before
     changed = tmp_path / "changed"
     shutil.copytree(submitted, changed)
     module = changed / "ada" / A01 / "output_size.py"
     module.write_text(module.read_text() + "\n# one more comment\n")
-    assert "kept the results of 2 submissions" in " ".join(grade(changed, out, jobs=2))
+    assert "kept the results of 4 submissions" in " ".join(grade(changed, out, jobs=2))
     regraded = [p for p in before if p.read_bytes() != before[p]]
     assert [p.parent.parent.name for p in regraded] == ["ada"]
     assert not any("kept" in line for line in grade(changed, out, jobs=2, force=True))
