@@ -7,11 +7,14 @@ milliseconds and the ratio reference / torch (the goal: at most 2)::
     python benchmarks/bench_convolution.py --threads 2
     python benchmarks/bench_convolution.py            # all cores
 
-Both sides get the same number of threads (numpy's BLAS and torch alike). Each side runs in
-a process of its own: idle threads of one library keep spinning for a while after their work
-(OpenMP's and OpenBLAS's wait policies), and on a 2-core machine they would take a core from
-the other. The two processes take turns, ``--rounds`` times; each layer keeps its best round's
-median, so that on a shared machine whose speed drifts both sides see its quieter moments.
+Both sides get the same number of threads. The reference is timed with them used two ways:
+as threads of its own that work on different chunks of images at once (its ``THREADS``), the
+BLAS single-threaded ("chunks"); and as the BLAS's threads, the chunks one after another (its
+default, "BLAS"). Each side runs in a process of its own: idle threads of one library keep
+spinning for a while after their work (OpenMP's and OpenBLAS's wait policies), and on a
+2-core machine they would take a core from the other. The processes take turns, ``--rounds``
+times; each layer keeps its best round's median, so that on a shared machine whose speed
+drifts every side sees its quieter moments.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import os
 import subprocess
 import sys
 
-SIDES = ("numpy", "torch")
+SIDES = ("chunks", "BLAS", "torch")
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -36,8 +39,11 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 ARGS = parse_arguments(sys.argv[1:])
+#: Threads of the reference's own, and of the BLAS or torch, on this process's side.
+OWN_THREADS = ARGS.threads if ARGS.side == "chunks" else 1
+LIBRARY_THREADS = 1 if ARGS.side == "chunks" else ARGS.threads
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_variable] = str(ARGS.threads)  # read by the BLAS libraries when they load
+    os.environ[_variable] = str(LIBRARY_THREADS)  # read by the libraries when they load
 
 import importlib.util  # noqa: E402
 import statistics  # noqa: E402
@@ -96,6 +102,7 @@ def layer_arrays(x_shape, w_shape, kwargs: dict) -> tuple[np.ndarray, ...]:
 def numpy_step(x, w, b, dout, kwargs: dict):
     """The reference's forward and backward pass, as a function of no arguments."""
     reference = load_reference()
+    reference.THREADS = OWN_THREADS
 
     def step():
         reference.conv2d_forward(x, w, b, **kwargs)
@@ -108,7 +115,7 @@ def torch_step(x, w, b, dout, kwargs: dict):
     import torch
     import torch.nn.functional as F
 
-    torch.set_num_threads(ARGS.threads)
+    torch.set_num_threads(LIBRARY_THREADS)
     tx, tw, tb = (torch.from_numpy(a).requires_grad_() for a in (x, w, b))
     tdout = torch.from_numpy(dout)
 
@@ -119,7 +126,7 @@ def torch_step(x, w, b, dout, kwargs: dict):
 
 def one_round(side: str) -> list[float]:
     """Milliseconds of one side on every layer, in this process."""
-    make_step = numpy_step if side == "numpy" else torch_step
+    make_step = torch_step if side == "torch" else numpy_step
     return [median_ms(make_step(*layer_arrays(x_shape, w_shape, kwargs), kwargs), ARGS.repeats)
             for _, x_shape, w_shape, kwargs in LAYERS]
 
@@ -145,10 +152,12 @@ def main() -> None:
     print(f"forward+backward, float32, CPU, {ARGS.threads} thread(s), each side in its own "
           f"process, best of {ARGS.rounds} medians of {ARGS.repeats} runs; "
           f"torch {torch.__version__}, numpy {np.__version__}")
-    print(f"{'layer':32s} {'numpy ms':>9s} {'torch ms':>9s} {'ratio':>6s}")
-    for (name, *_), numpy_ms, torch_ms in zip(LAYERS, best["numpy"], best["torch"],
-                                              strict=True):
-        print(f"{name:32s} {numpy_ms:9.1f} {torch_ms:9.1f} {numpy_ms / torch_ms:6.2f}")
+    print(f"{'':32s} {'reference ms':>17s} {'torch':>6s} {'ratio':>13s}")
+    print(f"{'layer':32s} {'chunks':>8s} {'BLAS':>8s} {'ms':>6s} {'chunks':>6s} {'BLAS':>6s}")
+    for (name, *_), chunks_ms, blas_ms, torch_ms in zip(
+            LAYERS, best["chunks"], best["BLAS"], best["torch"], strict=True):
+        print(f"{name:32s} {chunks_ms:8.1f} {blas_ms:8.1f} {torch_ms:6.1f} "
+              f"{chunks_ms / torch_ms:6.2f} {blas_ms / torch_ms:6.2f}")
 
 
 if __name__ == "__main__":

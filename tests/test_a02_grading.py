@@ -71,10 +71,8 @@ MUTANTS = {
         {"db = dout.sum(axis=(0, 2, 3))": "db = dout.sum(axis=(1, 2, 3))"},
         {BACKWARD}, diagnosis="db wrong axes"),
     "dw_from_first_image_only": Mutant(
-        {"    for images in _image_chunks(n, geometry):\n        dout_rows = dout[images]"
-         ".transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)\n        dw +=":
-         "    for images in [slice(0, 1)]:\n        dout_rows = dout[images]"
-         ".transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)\n        dw +="},
+        {"for partial in _for_each_chunk(chunk_weight_grad, _image_chunks(n, geometry)):":
+         "for partial in _for_each_chunk(chunk_weight_grad, [slice(0, 1)]):"},
         {BACKWARD}, diagnosis="dw not summed over the batch"),
     "overlapping_windows_overwrite_dx": Mutant(
         {"by_channel[:, :, rows, columns] += dcols": "by_channel[:, :, rows, columns] = dcols"},

@@ -3,7 +3,8 @@
 The hidden suite cross-checks the reference against PyTorch on every case it grades, but its
 cases are small: each fits in one chunk of ``CHUNK_COLUMNS`` output pixels. Here the batches
 are split into uneven chunks (4 + 4 + 1 images, or one image a chunk), so that a chunk written
-to the wrong images, or a gradient kept from the last chunk only, shows.
+to the wrong images, or a gradient kept from the last chunk only, shows; with one thread, and
+with three working on chunks at once (``THREADS``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ LAYERS = [
      {"stride": (2, 1), "padding": (2, 1), "dilation": (1, 2), "groups": 2}),
     ((6, 4, 16, 16), (4, 1, 3, 3), {"padding": 1, "groups": 4}),   # depthwise
 ]
+
+
+@pytest.fixture(params=[1, 3], ids=["one thread", "three threads"], autouse=True)
+def threads(request, monkeypatch) -> int:
+    monkeypatch.setattr(reference, "THREADS", request.param)
+    return request.param
 
 
 def tensors(*arrays: np.ndarray) -> list[torch.Tensor]:

@@ -17,13 +17,14 @@ Only numpy may be used in this module.
 The helpers ``_pair``, ``_conv2d_geometry`` and ``_conv_transpose2d_geometry`` are given: call
 them first, they check the arguments (raising ``ValueError`` that names the one at fault) and
 compute the sizes. ``_im2col``, ``_col2im_add`` and ``_conv2d_input_grad`` are suggested
-helpers for you to write (``_image_chunks`` and ``_pad`` are given); the functions graded are
-``conv2d_forward``, ``conv2d_backward`` and ``conv_transpose2d_forward``.
+helpers for you to write (``_image_chunks``, ``_for_each_chunk`` and ``_pad`` are given); the
+functions graded are ``conv2d_forward``, ``conv2d_backward`` and ``conv_transpose2d_forward``.
 """
 
 from __future__ import annotations
 
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -139,14 +140,31 @@ def _conv_transpose2d_geometry(x_shape, w_shape, stride, padding,
 #: for a whole batch of 16 ResNet images (576 × 16384 floats, 38 MB) took a third longer or
 #: more on a 2-core machine (``benchmarks/bench_convolution.py``).
 CHUNK_COLUMNS = 1024
+#: Chunks of images worked on at once, each by a thread of its own. numpy lets go of Python's
+#: global lock in its copies and its matrix products, so chunks can run side by side; the
+#: matrix products should then run on one thread each (``OPENBLAS_NUM_THREADS=1`` before numpy
+#: is imported), or numpy's own BLAS threads and these fight for the cores. With 1, the
+#: chunks run one after another and the BLAS uses every core.
+#: ``benchmarks/bench_convolution.py`` sets it to the threads that PyTorch gets.
+THREADS = 1
 
 
 def _image_chunks(n: int, geometry: Geometry) -> list[slice]:
     """Split images ``0 .. n - 1`` into slices of about ``CHUNK_COLUMNS`` output pixels each
-    (at least one image per slice)."""
+    (at least one image per slice, and at least ``THREADS`` slices where there are enough
+    images)."""
     oh, ow = geometry.out
-    step = max(1, CHUNK_COLUMNS // (oh * ow))
+    step = max(1, min(CHUNK_COLUMNS // (oh * ow), -(-n // THREADS)))
     return [slice(start, min(n, start + step)) for start in range(0, n, step)]
+
+
+def _for_each_chunk(work, chunks: list[slice]) -> list:
+    """``[work(images) for images in chunks]``, with up to ``THREADS`` chunks at once.
+    ``work`` must write only to its own images' part of any array it shares."""
+    if THREADS == 1 or len(chunks) == 1:
+        return [work(images) for images in chunks]
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(work, chunks))
 
 
 def _pad(x: np.ndarray, geometry: Geometry) -> np.ndarray:

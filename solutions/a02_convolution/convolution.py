@@ -17,13 +17,14 @@ Only numpy may be used in this module.
 The helpers ``_pair``, ``_conv2d_geometry`` and ``_conv_transpose2d_geometry`` are given: call
 them first, they check the arguments (raising ``ValueError`` that names the one at fault) and
 compute the sizes. ``_im2col``, ``_col2im_add`` and ``_conv2d_input_grad`` are suggested
-helpers for you to write (``_image_chunks`` and ``_pad`` are given); the functions graded are
-``conv2d_forward``, ``conv2d_backward`` and ``conv_transpose2d_forward``.
+helpers for you to write (``_image_chunks``, ``_for_each_chunk`` and ``_pad`` are given); the
+functions graded are ``conv2d_forward``, ``conv2d_backward`` and ``conv_transpose2d_forward``.
 """
 
 from __future__ import annotations
 
 import numbers
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -139,14 +140,31 @@ def _conv_transpose2d_geometry(x_shape, w_shape, stride, padding,
 #: for a whole batch of 16 ResNet images (576 × 16384 floats, 38 MB) took a third longer or
 #: more on a 2-core machine (``benchmarks/bench_convolution.py``).
 CHUNK_COLUMNS = 1024
+#: Chunks of images worked on at once, each by a thread of its own. numpy lets go of Python's
+#: global lock in its copies and its matrix products, so chunks can run side by side; the
+#: matrix products should then run on one thread each (``OPENBLAS_NUM_THREADS=1`` before numpy
+#: is imported), or numpy's own BLAS threads and these fight for the cores. With 1, the
+#: chunks run one after another and the BLAS uses every core.
+#: ``benchmarks/bench_convolution.py`` sets it to the threads that PyTorch gets.
+THREADS = 1
 
 
 def _image_chunks(n: int, geometry: Geometry) -> list[slice]:
     """Split images ``0 .. n - 1`` into slices of about ``CHUNK_COLUMNS`` output pixels each
-    (at least one image per slice)."""
+    (at least one image per slice, and at least ``THREADS`` slices where there are enough
+    images)."""
     oh, ow = geometry.out
-    step = max(1, CHUNK_COLUMNS // (oh * ow))
+    step = max(1, min(CHUNK_COLUMNS // (oh * ow), -(-n // THREADS)))
     return [slice(start, min(n, start + step)) for start in range(0, n, step)]
+
+
+def _for_each_chunk(work, chunks: list[slice]) -> list:
+    """``[work(images) for images in chunks]``, with up to ``THREADS`` chunks at once.
+    ``work`` must write only to its own images' part of any array it shares."""
+    if THREADS == 1 or len(chunks) == 1:
+        return [work(images) for images in chunks]
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(work, chunks))
 
 
 def _pad(x: np.ndarray, geometry: Geometry) -> np.ndarray:
@@ -231,9 +249,12 @@ def _conv2d_input_grad(dout: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...]
     w_columns = w.reshape(groups, filters // groups, -1).transpose(0, 2, 1)
     dtype = np.result_type(dout, w)
     dx_padded = np.zeros((n, c, h + 2 * ph, w_size + 2 * pw), dtype=dtype)
-    for images in _image_chunks(n, geometry):
+
+    def add_chunk(images: slice) -> None:
         dout_rows = dout[images].transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)
         _col2im_add(w_columns @ dout_rows, dx_padded[images], geometry)
+
+    _for_each_chunk(add_chunk, _image_chunks(n, geometry))
     return dx_padded[:, :, ph:ph + h, pw:pw + w_size]
     ### END SOLUTION
 
@@ -267,9 +288,12 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, st
     w_rows = w.reshape(geometry.groups, filters // geometry.groups, -1)  # (G, F // G, K)
     x_padded = _pad(x, geometry)
     out = np.empty((n, filters, oh * ow), dtype=np.result_type(x, w))
-    for images in _image_chunks(n, geometry):
+
+    def chunk_output(images: slice) -> None:
         out_rows = w_rows @ _im2col(x_padded[images], geometry)   # (G, F // G, n * OH * OW)
         out[images] = out_rows.reshape(filters, -1, oh * ow).transpose(1, 0, 2)
+
+    _for_each_chunk(chunk_output, _image_chunks(n, geometry))
     out = out.reshape(n, filters, oh, ow)
     if b is not None:
         out += b.reshape(1, filters, 1, 1)
@@ -298,10 +322,14 @@ def conv2d_backward(dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride=1, pa
     n, filters, groups = x.shape[0], w.shape[0], geometry.groups
     dx = _conv2d_input_grad(dout, w, x.shape, geometry)
     x_padded = _pad(x, geometry)
-    dw = np.zeros((groups, filters // groups, w[0].size), dtype=np.result_type(dout, x))
-    for images in _image_chunks(n, geometry):
+
+    def chunk_weight_grad(images: slice) -> np.ndarray:                # (G, F // G, K)
         dout_rows = dout[images].transpose(1, 0, 2, 3).reshape(groups, filters // groups, -1)
-        dw += dout_rows @ _im2col(x_padded[images], geometry).transpose(0, 2, 1)
+        return dout_rows @ _im2col(x_padded[images], geometry).transpose(0, 2, 1)
+
+    dw = np.zeros((groups, filters // groups, w[0].size), dtype=np.result_type(dout, x))
+    for partial in _for_each_chunk(chunk_weight_grad, _image_chunks(n, geometry)):
+        dw += partial
     db = dout.sum(axis=(0, 2, 3))
     return dx, dw.reshape(w.shape), db
     ### END SOLUTION
