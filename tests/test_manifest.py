@@ -13,6 +13,7 @@ import pytest
 from support import function_of, make_submission
 
 from autograder.grade_one import pytest_arguments, run_logged
+from autograder.student import GraderError, StudentModule
 from cnnlab import course
 
 pytestmark = pytest.mark.slow
@@ -72,8 +73,6 @@ def test_a_suite_that_grades_a_function_the_manifest_lacks_is_a_grader_error(
 
 
 def test_calling_a_function_the_manifest_lacks_is_a_grader_error(tmp_path, broken_global):
-    from autograder.student import GraderError, StudentModule
-
     student = StudentModule(course.get_assignment(A03), broken_global)
     with pytest.raises(GraderError, match="not a function of a03_pooling"):
         student.conv2d_forward(1)
@@ -127,3 +126,19 @@ def test_cnnlab_grade_exits_1_and_names_each_grader_error(tmp_path, monkeypatch,
     stderr = capsys.readouterr().err
     assert "grader error: student alice, assignment a03_pooling" in stderr
     assert "'global_avg_pool2d' is not graded in a03_pooling" in stderr
+
+
+@pytest.mark.parametrize("error, says", [(GraderError, "the sandbox failed: no namespaces"),
+                                         (RuntimeError, "a bug in the grader")])
+def test_a_worker_that_cannot_start_is_a_grader_error_in_every_test(
+        tmp_path, monkeypatch, broken_global, error, says):
+    """The worker starts before the tests (to find a module that cannot be imported); when
+    the grader fails there, the tests still run, and each says it is the grader's error."""
+    def fail(self):
+        raise error(says)
+    monkeypatch.setattr(StudentModule, "_ensure_worker", fail)
+    results = run_suite(tmp_path, broken_global)
+    assert results["extra_data"]["status"] == "grader error" and results["score"] == 0
+    assert all(t["output"].startswith("grader error, not the student's fault: "
+                                      f"{error.__name__}: {says}")
+               for t in results["tests"])
