@@ -1,17 +1,21 @@
 """The manifest (``cnnlab/course.py``) decides what each function is worth, and the suites
 answer to it: points shared by weight, a suite that grades something else is the grader's
-error, and every failure names the seed that replays it."""
+error, and every failure names the seed that replays it. Also how the scoring plugin writes
+a suite's results as it runs."""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from support import function_of, make_submission
 
+from autograder import plugin
+from autograder.files import write_atomically
 from autograder.grade_one import pytest_arguments, run_logged
 from autograder.student import GraderError, StudentModule
 from cnnlab import course
@@ -142,3 +146,23 @@ def test_a_worker_that_cannot_start_is_a_grader_error_in_every_test(
     assert all(t["output"].startswith("grader error, not the student's fault: "
                                       f"{error.__name__}: {says}")
                for t in results["tests"])
+
+
+def test_results_are_written_after_collection_now_and_then_and_at_the_end(
+        tmp_path, monkeypatch, broken_global):
+    """Not after every test (2 ms each, a fifth of a quick suite's time): at most every
+    ``WRITE_SECONDS`` while the tests run, then once more, indented, at the end."""
+    written = []
+
+    def recording(path, text, durable=False):
+        written.append((time.monotonic(), text))
+        return write_atomically(path, text, durable)
+
+    monkeypatch.setattr(plugin, "write_atomically", recording)
+    results = run_suite(tmp_path, broken_global)
+    assert 2 <= len(written) < len(results["tests"])
+    assert json.loads(written[0][1])["extra_data"]["finished"] is False
+    running = [moment for moment, _ in written[:-1]]
+    assert all(later - earlier >= plugin.WRITE_SECONDS
+               for earlier, later in zip(running, running[1:], strict=False))
+    assert written[-1][1].startswith("{\n") and json.loads(written[-1][1]) == results
