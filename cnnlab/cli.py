@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from cnnlab import datasets_cli
-from cnnlab.course import ASSIGNMENTS, ASSIGNMENTS_DIR, SOLUTIONS_DIR
+from cnnlab.course import ASSIGNMENTS, ASSIGNMENTS_DIR, DEFAULT_JOBS, SOLUTIONS_DIR
 from cnnlab.gradescope_bundle import VISIBILITIES
 
 
@@ -271,7 +270,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _jobs_and_isolation(command: argparse.ArgumentParser) -> None:
     """The grading options that ``grade`` and ``demo`` share."""
-    command.add_argument("--jobs", type=int, default=min(os.cpu_count() or 1, 8),
+    command.add_argument("--jobs", type=int, default=DEFAULT_JOBS,
                          help="grading jobs run at the same time (default: one per CPU "
                               "core, at most 8)")
     command.add_argument("--unsafe-no-isolation", action="store_true",

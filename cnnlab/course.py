@@ -7,6 +7,7 @@ course is read from here, so adding an assignment means adding one entry below.
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -19,6 +20,8 @@ ASSIGNMENTS_DIR = REPO_ROOT / "assignments"
 AUTOGRADER_DIR = REPO_ROOT / "autograder"
 SUITES_DIR = AUTOGRADER_DIR / "suites"
 EXAMPLES_DIR = REPO_ROOT / "examples"
+#: Grading jobs run at the same time unless told otherwise: one per CPU core, at most 8.
+DEFAULT_JOBS = min(os.cpu_count() or 1, 8)
 
 #: Array libraries that a numpy-only assignment may not use (top-level module names).
 FORBIDDEN_ARRAY_LIBRARIES = (

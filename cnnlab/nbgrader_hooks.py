@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -36,7 +35,7 @@ from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import NbGraderPreprocessor, SaveAutoGrades
 
 from autograder import feedback
-from cnnlab.course import ASSIGNMENTS, Assignment
+from cnnlab.course import ASSIGNMENTS, DEFAULT_JOBS, Assignment
 from cnnlab.release import hidden_checks_conftest, release_python
 
 GRADE_ID_PREFIX = "cnnlab_"
@@ -114,7 +113,7 @@ def grade_modules(submissions: dict[str, Path], assignment_id: str,
                 shutil.copytree(submission, folder, symlinks=True)
             else:
                 folder.mkdir()
-        grade_class(root, out, only=[assignment_id], jobs=min(os.cpu_count() or 1, 8),
+        grade_class(root, out, only=[assignment_id], jobs=DEFAULT_JOBS,
                     log=log, allow_unsafe=allow_unsafe, reports=False)
         return {student_id: json.loads((out / student_id / assignment_id
                                         / "results.json").read_text())
