@@ -5,6 +5,7 @@ a suite's results as it runs."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -164,5 +165,5 @@ def test_results_are_written_after_collection_now_and_then_and_at_the_end(
     assert json.loads(written[0][1])["extra_data"]["finished"] is False
     running = [moment for moment, _ in written[:-1]]
     assert all(later - earlier >= plugin.WRITE_SECONDS
-               for earlier, later in zip(running, running[1:], strict=False))
+               for earlier, later in itertools.pairwise(running))
     assert written[-1][1].startswith("{\n") and json.loads(written[-1][1]) == results

@@ -23,6 +23,7 @@ functions graded are ``conv2d_forward``, ``conv2d_backward`` and ``conv_transpos
 
 from __future__ import annotations
 
+import math
 import numbers
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -154,7 +155,7 @@ def _image_chunks(n: int, geometry: Geometry) -> list[slice]:
     (at least one image per slice, and at least ``THREADS`` slices where there are enough
     images)."""
     oh, ow = geometry.out
-    step = max(1, min(CHUNK_COLUMNS // (oh * ow), -(-n // THREADS)))
+    step = max(1, min(CHUNK_COLUMNS // (oh * ow), math.ceil(n / THREADS)))
     return [slice(start, min(n, start + step)) for start in range(0, n, step)]
 
 
