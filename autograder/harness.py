@@ -12,8 +12,9 @@ fresh generator, seeded by the run's seed, which every failure message prints)::
         check_cases(student, reference, "conv_output_size", cases, pytorch_conv_size)
 
 ``check_cases`` asks the oracle (PyTorch) and the reference for the expected answer of each
-case (they must agree: see ``confirmed``), calls the student's function, and fails at the
-first case whose answer differs, with a message that names the case and what differs.
+case (they must agree: see ``confirmed``), calls the student's function, and fails where
+an answer differs, with a message that names the case and what differs (and the mistake
+that gives such an answer, where the suite knows one: see ``check_cases``).
 ``check_raises`` checks the contract's ``ValueError``s, ``check_example`` a worked example.
 Results of float arrays are compared with the manifest's tolerance of the inputs' dtype.
 
@@ -117,10 +118,19 @@ def _agree(oracle_value, reference_value) -> bool:
     return reference_value == oracle_value
 
 
+#: How many wrong answers ``check_cases`` examines for a known mistake before it reports the
+#: first: a submission wrong everywhere costs that many calls, not all its cases.
+WRONG_ANSWERS_EXAMINED = 5
+
+
 def check_cases(student, reference, function: str, cases: Sequence[Case],
                 oracle: Callable[[Case], object], *, part: str | None = None,
                 parts: tuple[str, ...] = ()) -> None:
-    """Check ``student.<function>`` on every case; the first wrong answer fails.
+    """Check ``student.<function>`` on every case; a wrong answer fails.
+
+    The failure reported is the first wrong answer that a known mistake explains, looking at
+    up to ``WRONG_ANSWERS_EXAMINED`` of them, or else the first: a case where two mistakes
+    give the same answer names neither, and the next case usually tells them apart.
 
     Args:
         cases: the calls to make, inputs in whatever dtype the test wants.
@@ -130,6 +140,8 @@ def check_cases(student, reference, function: str, cases: Sequence[Case],
             (``("dx", "dw", "db")``), check only its element ``part``, so that each
             element can be a test of its own.
     """
+    unexplained: AssertionError | None = None
+    wrong_answers = 0
     for case in cases:
         call = f"{function}({case.label})"
         exact = case.in_float64()
@@ -142,8 +154,18 @@ def check_cases(student, reference, function: str, cases: Sequence[Case],
                                      f"{type(actual).__name__}")
             actual, expected = actual[parts.index(part)], expected[parts.index(part)]
             call = f"{part} of {call}"
-        _judge(student, function, case, call, actual, expected,
-               select=(lambda answer: answer[parts.index(part)]) if part else whole)
+        try:
+            _judge(student, function, case, call, actual, expected,
+                   select=(lambda answer: answer[parts.index(part)]) if part else whole)
+        except AssertionError as failure:
+            wrong_answers += 1
+            if getattr(failure, "mistake", None) is not None:
+                raise
+            unexplained = unexplained or failure
+            if wrong_answers == WRONG_ANSWERS_EXAMINED:
+                break
+    if unexplained is not None:
+        raise unexplained
 
 
 def _judge(student, function: str, case: Case, call: str, actual, expected,

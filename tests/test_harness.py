@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from autograder import harness
 from autograder.compare import assert_same, names_any
+from autograder.diagnose import Mistake
 from autograder.harness import Case, OraclesDisagree, check_cases, check_raises
 from autograder.student import StudentError, StudentRaised, student_failure
 from cnnlab.course import get_assignment
@@ -58,6 +60,37 @@ def test_a_right_answer_passes_and_a_wrong_one_names_the_case_and_where():
     message = str(failure.value)
     assert message.startswith("scale(a 2x3 input: x (2, 3), factor=3)")
     assert "1 of 6 entries" in message and "index (1, 2)" in message
+
+
+def test_the_failure_shown_is_a_wrong_answer_a_known_mistake_explains(monkeypatch):
+    """A first wrong answer that no mistake explains alone (two give it) is passed over for
+    a later one that one does; with none explained, the first is shown after at most
+    ``WRONG_ANSWERS_EXAMINED`` wrong answers."""
+    def squared(case: Case) -> np.ndarray:
+        if case.note == "ambiguous":
+            raise ValueError("another mistake gives the same answer")
+        return case.inputs["x"] ** 2
+
+    monkeypatch.setattr(harness, "mistakes_of", lambda assignment, function: (
+        Mistake("squared", "x is squared", "look at the operator", squared),))
+    cases = [Case({"x": np.full(2, 3.0 + i)}, note=note)
+             for i, note in enumerate(["ambiguous", "a first", "a second"])]
+    with pytest.raises(AssertionError) as failure:
+        check_cases(LocalStudent(scale=lambda x: x ** 2), Reference, "scale", cases, doubled)
+    assert str(failure.value).startswith("scale(a first:")
+    assert failure.value.mistake.key == "squared"
+
+    calls = []
+
+    def wrong(x):
+        calls.append(x)
+        return x + 1
+
+    many = [Case({"x": np.full(2, 3.0 + i)}, note=f"case {i}") for i in range(10)]
+    with pytest.raises(AssertionError) as failure:
+        check_cases(LocalStudent(scale=wrong), Reference, "scale", many, doubled)
+    assert str(failure.value).startswith("scale(case 0:")
+    assert len(calls) == harness.WRONG_ANSWERS_EXAMINED < len(many)
 
 
 def test_the_tolerance_is_the_inputs_dtype():
