@@ -1,7 +1,7 @@
 """Case generators and PyTorch oracles for the a01_output_size hidden suite.
 
 Each test checks one family of cases, drawn fresh from the test's ``rng``, against PyTorch's
-shape inference (confirmed by the reference), and stops at the first wrong answer, so that a
+shape inference (confirmed by the reference), and fails at a wrong answer, so that a
 mistake costs the family it belongs to. A generator returns a case's keyword arguments as a
 dict; ``cases_of`` draws a family of them as ``harness.Case``s. Most generators build a case
 backwards from the output size, so that it can be made *exact* (the last window ends on the
