@@ -8,8 +8,9 @@ that a unit depends on, back through the layers, as sets of integers.
 
 - ``reachable_field``: for unit 0 on an unbounded input, the lowest and highest input
   position it depends on give ``size`` and ``start``; ``jump`` is the product of strides.
-- ``reachable_count``: for the centre unit of a finite input, the number of distinct input
-  columns it depends on, which is what a gradient measured with autograd reaches.
+- ``reachable_columns``: for the centre unit of a finite input, the distinct input columns it
+  depends on, which are those a gradient measured with autograd reaches (``reachable_count``
+  counts them).
 """
 
 from __future__ import annotations
@@ -132,8 +133,9 @@ def output_sizes(stack: list[dict], input_size: int) -> list[int]:
     return sizes
 
 
-def reachable_count(stack: list[dict], input_size: int, centre: int | None = None) -> int:
-    """How many input columns the output unit ``centre`` (default: the middle one,
+def reachable_columns(stack: list[dict], input_size: int,
+                      centre: int | None = None) -> set[int]:
+    """The input columns that the output unit ``centre`` (default: the middle one,
     ``size // 2``) depends on, inside the input."""
     sizes = output_sizes(stack, input_size)
     positions = {sizes[-1] // 2 if centre is None else centre}
@@ -142,7 +144,20 @@ def reachable_count(stack: list[dict], input_size: int, centre: int | None = Non
         positions = {unit * stride - padding + tap * dilation for unit in positions
                      for tap in range(kernel_size)}
         positions = {p for p in positions if 0 <= p < size}
-    return len(positions)
+    return positions
+
+
+def reachable_count(stack: list[dict], input_size: int, centre: int | None = None) -> int:
+    """How many input columns the output unit ``centre`` (default: the middle one) depends
+    on, inside the input."""
+    return len(reachable_columns(stack, input_size, centre))
+
+
+def has_holes(stack: list[dict], input_size: int) -> bool:
+    """Whether some input column between the first and the last that the centre unit
+    depends on is one it does not depend on."""
+    columns = reachable_columns(stack, input_size)
+    return len(columns) < max(columns) - min(columns) + 1
 
 
 def empirical_oracle(case: Case) -> int:

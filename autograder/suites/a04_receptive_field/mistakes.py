@@ -16,7 +16,12 @@ from dataclasses import replace
 
 from autograder.diagnose import NO_ANSWER, Mistake
 from autograder.harness import Case
-from autograder.suites.a04_receptive_field.cases import output_sizes, reachable_field, settings
+from autograder.suites.a04_receptive_field.cases import (
+    output_sizes,
+    reachable_columns,
+    reachable_field,
+    settings,
+)
 
 # -- receptive_field --------------------------------------------------------------------
 
@@ -96,19 +101,6 @@ RECEPTIVE_FIELD = (
 # -- empirical_receptive_field ----------------------------------------------------------
 
 
-def reached(layers: list[dict], input_size: int, centre: int | None = None) -> set[int]:
-    """The input columns that the output unit ``centre`` (default: the middle one) depends
-    on, inside the input."""
-    sizes = output_sizes(layers, input_size)
-    positions = {sizes[-1] // 2 if centre is None else centre}
-    for (kernel_size, stride, padding, dilation), size in zip(
-            map(settings, reversed(layers)), reversed(sizes[:-1]), strict=True):
-        positions = {p for p in (unit * stride - padding + tap * dilation
-                                 for unit in positions for tap in range(kernel_size))
-                     if 0 <= p < size}
-    return positions
-
-
 def measured(count):
     """An answer of ``empirical_receptive_field``: ``count`` of the case's stack and input
     size; ``ValueError`` where the stack leaves no output."""
@@ -124,19 +116,19 @@ EMPIRICAL_RECEPTIVE_FIELD = (
     Mistake("measured from unit 0", "the gradient is taken from the output's first unit, "
             "not its centre, so the border cuts the field", "backpropagate from the unit in "
             "the middle of the output, on both axes",
-            measured(lambda layers, size: len(reached(layers, size, 0)))),
+            measured(lambda layers, size: len(reachable_columns(layers, size, 0)))),
     *(Mistake("holes counted", "the count spans the field from its first to its last "
               "column, holes included, as the formula's size does",
               "with strides or dilation some columns inside the field are never reached, "
               "and the image's border cuts the field: count only the columns whose gradient "
               "is not 0", measured(count))
-      for count in (lambda layers, size: max(reached(layers, size))
-                    - min(reached(layers, size)) + 1,
+      for count in (lambda layers, size: max(reachable_columns(layers, size))
+                    - min(reachable_columns(layers, size)) + 1,
                     lambda layers, size: reachable_field(Case({"layers": layers}))[-1][0])),
     Mistake("pixels counted in 2-D", "the count is of the image's pixels with a gradient, "
             "on both axes (the field's size squared)", "the field is measured on one axis: "
             "count the columns (or rows) that hold a non-zero gradient",
-            measured(lambda layers, size: len(reached(layers, size)) ** 2)),
+            measured(lambda layers, size: len(reachable_columns(layers, size)) ** 2)),
 )
 
 
