@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,24 @@ class Built:
         self.label = f"{name}({', '.join(arguments)})"
         self.handle = student.drive("construct", name, list(args), kwargs, 0, list(own),
                                     graded=graded_name)
-        resolved = [getattr(reference_module, a) if i in own else a for i, a in enumerate(args)]
+        self._resolved = [getattr(reference_module, a) if i in own else a
+                          for i, a in enumerate(args)]
+
+    @cached_property
+    def reference(self) -> nn.Module:
+        """The reference's module, built with the same seed as the student's (on first use:
+        a test that needs only its shapes asks ``reference_shapes``)."""
         torch.manual_seed(0)
-        self.reference = getattr(reference_module, name)(*resolved, **kwargs)
+        return getattr(self.reference_module, self.name)(*self._resolved, **self.kwargs)
+
+    def reference_shapes(self) -> dict[str, list[int]]:
+        """The reference module's state-dict shapes; where it is not built yet, from a build
+        on the ``meta`` device, which allocates and initialises nothing."""
+        if "reference" in self.__dict__:
+            return shapes(self.reference)
+        with torch.device("meta"):
+            return shapes(getattr(self.reference_module, self.name)(*self._resolved,
+                                                                    **self.kwargs))
 
     def drive(self, action: str, *args, **kwargs):
         return self.student.drive(action, self.handle, *args, graded=self.graded, **kwargs)
@@ -101,7 +117,8 @@ def shape_mistake(built: Built | None, got: dict[str, list[int]]) -> Mistake | N
         return None
     for mistake, variant in known.SHAPE_VARIANTS.get(built.graded, ()):
         try:
-            module = variant(built.reference_module, built.name, built.args, built.kwargs)
+            with torch.device("meta"):  # shapes only
+                module = variant(built.reference_module, built.name, built.args, built.kwargs)
         except NO_ANSWER:
             continue
         if module is not None and shapes(module) == got:
@@ -238,7 +255,7 @@ def load_reference_weights(built: Built, rng: np.random.Generator) -> None:
         raise explained(AssertionError(
             f"{built.label}: the reference's state dict does not load: missing "
             f"{loaded['missing'][:8]}, unexpected {loaded['unexpected'][:8]}"),
-            structure_mistake(built, shapes(built.reference)))
+            structure_mistake(built, built.reference_shapes()))
 
 
 def check_running_statistics(built: Built) -> None:
@@ -308,7 +325,7 @@ def factory_tests(name: str):
     @pytest.mark.parametrize("classes", [10, 2])
     def test_num_classes(student, reference, classes):
         built = Built(student, reference, name, name, kwargs={"num_classes": classes})
-        check_state_dict(built.describe(), shapes(built.reference),
+        check_state_dict(built.describe(), built.reference_shapes(),
                          f"{name}(num_classes={classes})", built)
 
     test_torchvision_state_dict.__doc__ = "torchvision's state-dict keys and shapes"
@@ -379,7 +396,7 @@ def block_tests(name: str, blocks: list, expansion: int, gradient_args: tuple,
         in_channels, channels, stride = args
         if check_layout is not None:
             check_layout(described, built.label, stride)
-        expected = shapes(built.reference)
+        expected = built.reference_shapes()
         if shape_mistake(built, state_shapes(described)):  # before the shortcut it changes
             check_state_dict(described, expected, built.label, built)
         check_shortcut(described, built.label,

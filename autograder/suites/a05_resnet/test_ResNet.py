@@ -12,7 +12,6 @@ from autograder.suites.a05_resnet.cases import (
     check_gradients_reach,
     check_outputs,
     check_state_dict,
-    shapes,
 )
 
 #: (block, layers, keyword arguments, input shape)
@@ -35,7 +34,7 @@ def build(student, reference, block, layers, kwargs) -> Built:
 def test_structure(student, reference, block, layers, kwargs, shape):
     "the state dict's keys and shapes as torchvision's"
     built = build(student, reference, block, layers, kwargs)
-    check_state_dict(built.describe(), shapes(built.reference), built.label, built)
+    check_state_dict(built.describe(), built.reference_shapes(), built.label, built)
 
 
 @graded("ResNet", weight=2)
