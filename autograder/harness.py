@@ -130,7 +130,9 @@ def check_cases(student, reference, function: str, cases: Sequence[Case],
 
     The failure reported is the first wrong answer that a known mistake explains, looking at
     up to ``WRONG_ANSWERS_EXAMINED`` of them, or else the first: a case where two mistakes
-    give the same answer names neither, and the next case usually tells them apart.
+    give the same answer names neither, and the next case usually tells them apart. A call
+    that fails (raises, times out) after a wrong answer ends the search; the wrong answer is
+    reported. A failing test thus makes at most the calls a passing one makes.
 
     Args:
         cases: the calls to make, inputs in whatever dtype the test wants.
@@ -147,7 +149,12 @@ def check_cases(student, reference, function: str, cases: Sequence[Case],
         exact = case.in_float64()
         expected = confirmed(oracle(exact), exact.call(getattr(reference, function)),
                              what=call)
-        actual = _student_answer(student, function, case, call)
+        try:
+            actual = _student_answer(student, function, case, call)
+        except StudentError:
+            if unexplained is None:
+                raise
+            break
         if part is not None:
             if not isinstance(actual, (tuple, list)) or len(actual) != len(parts):
                 raise AssertionError(f"{call}: expected a tuple ({', '.join(parts)}), got "

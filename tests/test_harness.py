@@ -92,6 +92,15 @@ def test_the_failure_shown_is_a_wrong_answer_a_known_mistake_explains(monkeypatc
     assert str(failure.value).startswith("scale(case 0:")
     assert len(calls) == harness.WRONG_ANSWERS_EXAMINED < len(many)
 
+    def wrong_then_raises(x):
+        if x[0] > 3:
+            raise raised("RuntimeError", "boom")
+        return x + 1
+
+    with pytest.raises(AssertionError) as failure:
+        check_cases(LocalStudent(scale=wrong_then_raises), Reference, "scale", many, doubled)
+    assert str(failure.value).startswith("scale(case 0:")
+
 
 def test_the_tolerance_is_the_inputs_dtype():
     x64 = np.random.default_rng(0).standard_normal((4, 4))
