@@ -59,12 +59,16 @@ def nested_blocks(rng) -> list:
 
 
 def same_and_valid(rng) -> list:
-    """Convolutions with ``padding="same"`` (stride 1) or ``"valid"``."""
-    spec = []
-    for _ in range(draw(rng, 2, 4)):
-        kind, settings = conv(rng, 3, strided=False, dilated=True)
-        spec.append([kind, settings | {"padding": ("same", "valid")[draw(rng, 0, 1)]}])
-    return spec
+    """Convolutions with ``padding="same"`` (stride 1) or ``"valid"``, at least one of them
+    ``"same"`` with a dilated kernel of 2 taps or more, whose padding the dilation sets."""
+    while True:
+        spec = []
+        for _ in range(draw(rng, 2, 4)):
+            kind, settings = conv(rng, 3, strided=False, dilated=True)
+            spec.append([kind, settings | {"padding": ("same", "valid")[draw(rng, 0, 1)]}])
+        if any(settings["padding"] == "same" and settings["dilation"] > 1
+               and settings["kernel_size"] > 1 for _, settings in spec):
+            return spec
 
 
 FAMILIES = {
