@@ -117,6 +117,10 @@ MUTANTS = {
         {"padded = size + before + after\n    if window > padded:":
          "padded = size + before\n    if window > padded:"},
         SHAPE_FUNCTIONS, diagnosis="padding counted once"),
+    "dilated_window_too_wide": Mutant(
+        {"    window = dilation * (kernel_size - 1) + 1\n    padded":
+         "    window = dilation * kernel_size\n    padded"},
+        SHAPE_FUNCTIONS, diagnosis="dilated window too wide"),
     "stride_ignored": Mutant(
         {CONV_RETURN: "return padded - window + 1"},
         SHAPE_FUNCTIONS, diagnosis="stride ignored"),

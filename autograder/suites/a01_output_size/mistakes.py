@@ -133,7 +133,13 @@ AXIS_MISTAKES = {
         "taken one pixel too wide (kernel_size where kernel_size - 1 belongs)",
         "count the first window, then one more for each stride that fits in what is left "
         "of the padded input",
-        (Axis(plus=0), Axis(window=lambda k, d: d * k + 1), Axis(window=lambda k, d: d * k))),
+        (Axis(plus=0), Axis(window=lambda k, d: d * k + 1))),
+    "dilated window too wide": (
+        "the dilated window is taken as dilation * kernel_size pixels: one gap too many, "
+        "so it is dilation - 1 pixels too wide",
+        "kernel_size taps make kernel_size - 1 gaps: draw 3 taps with dilation 2 and count "
+        "the pixels they span",
+        (Axis(window=lambda k, d: d * k),)),
     "padding counted once": (
         "the padding is added on one side only, instead of before and after",
         "padding p adds p pixels before the input and p after it",
@@ -479,6 +485,7 @@ ABOUT = {
     "padding counted once": given("padding", 0),
     "padding added": given("padding", 0),
     "dilation ignored": given("dilation", 1),
+    "dilated window too wide": given("dilation", 1),
     "stride ignored": given("stride", 1),
     "'same' ignores the stride": lambda arguments: same_padding(arguments)
     and given("stride", 1)(arguments),
