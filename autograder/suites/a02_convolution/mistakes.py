@@ -62,7 +62,10 @@ def padded_on_one_side(case: Case, before: int, after: int) -> Case:
 ONE_SIDED = ((2, 0), (0, 2), (1, 0), (0, 1))
 
 
-def _forward_mistakes(oracle, flipped_says: str, flipped_hint: str) -> tuple[Mistake, ...]:
+def _forward_mistakes(oracle, flipped_says: str, flipped_hint: str,
+                      dilated: bool = True) -> tuple[Mistake, ...]:
+    """The mistakes a forward pass shares with the other (``dilated``: it takes a
+    ``dilation``, which the transposed convolution of the contract does not)."""
     return (
         Mistake("kernel flipped", flipped_says, flipped_hint,
                 lambda case: oracle(changed(case, w=turned(case.inputs["w"])))),
@@ -77,7 +80,7 @@ def _forward_mistakes(oracle, flipped_says: str, flipped_hint: str) -> tuple[Mis
                   "window", answer) for answer in (
             lambda case: oracle(changed(case, without(case, "dilation"))),
             lambda case: top_left(oracle(changed(case, without(case, "dilation"))),
-                                  oracle(case).shape))),
+                                  oracle(case).shape)) if dilated),
         Mistake("bias forgotten", "the bias is not added", "every output channel gets its "
                 "own b[k], at every position",
                 lambda case: oracle(changed(case, b=None))),
@@ -102,7 +105,7 @@ CONV_TRANSPOSE2D_FORWARD = (
     *_forward_mistakes(torch_conv_transpose2d, "the kernel is used rotated by 180 degrees "
                        "(a transposed convolution scatters each input pixel through the "
                        "kernel as it is)", "input pixel (i, j) adds x[i, j] * w[..., 0, 0] "
-                       "to the top-left output pixel of its block"),
+                       "to the top-left output pixel of its block", dilated=False),
     Mistake("output_padding ignored", "the extra rows and columns of output_padding are "
             "missing", "output_padding adds that many rows and columns at the bottom and "
             "right of the output",
