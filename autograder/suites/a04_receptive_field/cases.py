@@ -153,11 +153,16 @@ def reachable_count(stack: list[dict], input_size: int, centre: int | None = Non
     return len(reachable_columns(stack, input_size, centre))
 
 
+def span(columns: set[int]) -> int:
+    """How many columns lie from the first of ``columns`` to the last, both included."""
+    return max(columns) - min(columns) + 1
+
+
 def has_holes(stack: list[dict], input_size: int) -> bool:
     """Whether some input column between the first and the last that the centre unit
     depends on is one it does not depend on."""
     columns = reachable_columns(stack, input_size)
-    return len(columns) < max(columns) - min(columns) + 1
+    return len(columns) < span(columns)
 
 
 def empirical_oracle(case: Case) -> int:

@@ -21,6 +21,7 @@ from autograder.suites.a04_receptive_field.cases import (
     reachable_columns,
     reachable_field,
     settings,
+    span,
 )
 
 # -- receptive_field --------------------------------------------------------------------
@@ -122,8 +123,7 @@ EMPIRICAL_RECEPTIVE_FIELD = (
               "with strides or dilation some columns inside the field are never reached, "
               "and the image's border cuts the field: count only the columns whose gradient "
               "is not 0", measured(count))
-      for count in (lambda layers, size: max(reachable_columns(layers, size))
-                    - min(reachable_columns(layers, size)) + 1,
+      for count in (lambda layers, size: span(reachable_columns(layers, size)),
                     lambda layers, size: reachable_field(Case({"layers": layers}))[-1][0])),
     Mistake("pixels counted in 2-D", "the count is of the image's pixels with a gradient, "
             "on both axes (the field's size squared)", "the field is measured on one axis: "

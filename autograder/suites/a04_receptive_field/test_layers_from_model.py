@@ -66,8 +66,8 @@ def same_and_valid(rng) -> list:
         for _ in range(draw(rng, 2, 4)):
             kind, settings = conv(rng, 3, strided=False, dilated=True)
             spec.append([kind, settings | {"padding": ("same", "valid")[draw(rng, 0, 1)]}])
-        if any(settings["padding"] == "same" and settings["dilation"] > 1
-               and settings["kernel_size"] > 1 for _, settings in spec):
+        if any(layer["padding"] == "same" and layer["dilation"] > 1
+               and layer["kernel_size"] > 1 for _, layer in spec):
             return spec
 
 
