@@ -57,12 +57,15 @@ class Built:
         self._resolved = [getattr(reference_module, a) if i in own else a
                           for i, a in enumerate(args)]
 
+    def _build_reference(self) -> nn.Module:
+        return getattr(self.reference_module, self.name)(*self._resolved, **self.kwargs)
+
     @cached_property
     def reference(self) -> nn.Module:
         """The reference's module, built with the same seed as the student's (on first use:
         a test that needs only its shapes asks ``reference_shapes``)."""
         torch.manual_seed(0)
-        return getattr(self.reference_module, self.name)(*self._resolved, **self.kwargs)
+        return self._build_reference()
 
     def reference_shapes(self) -> dict[str, list[int]]:
         """The reference module's state-dict shapes; where it is not built yet, from a build
@@ -70,8 +73,7 @@ class Built:
         if "reference" in self.__dict__:
             return shapes(self.reference)
         with torch.device("meta"):
-            return shapes(getattr(self.reference_module, self.name)(*self._resolved,
-                                                                    **self.kwargs))
+            return shapes(self._build_reference())
 
     def drive(self, action: str, *args, **kwargs):
         return self.student.drive(action, self.handle, *args, graded=self.graded, **kwargs)
